@@ -1,0 +1,1 @@
+"""The compliance and operator console (its own ASGI app); nothing imports it."""

@@ -1,0 +1,1 @@
+"""The ASGI application: HTTP routes, the WebSocket route, problem details."""

@@ -1,0 +1,72 @@
+"""``create_app(settings)``: the HTTP + WebSocket ASGI app of one process."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.responses import JSONResponse, Response
+
+from chat_service import __version__
+from chat_service.api.dependencies import ServicesDep
+from chat_service.api.problems import install_problem_handlers
+from chat_service.clock import Clock
+from chat_service.config import Settings
+from chat_service.conversations.endpoints import router as conversations_router
+from chat_service.hub.endpoint import websocket_endpoint
+from chat_service.logs import RequestIdMiddleware
+from chat_service.services import build_services
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = await build_services(settings, clock=clock)
+        await services.ensure_indexes()
+        await services.start_hub()
+        app.state.services = services
+        log.info("chat service ready (%s)", settings.environment)
+        try:
+            yield
+        finally:
+            await services.close()
+
+    app = FastAPI(
+        title="Marketplace chat",
+        version=__version__,
+        description="Order- and quote-bound chat. WebSocket protocol: see docs/protocol.md.",
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    install_problem_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
+    app.include_router(conversations_router)
+    app.add_api_websocket_route("/v1/ws", websocket_endpoint)
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"])
+    async def readyz(services: ServicesDep) -> JSONResponse:
+        """Readiness: the store and Redis answer."""
+        status = await services.stores.ping()
+        ready = all(status.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "unavailable", "checks": status},
+            status_code=200 if ready else 503,
+        )
+
+    @app.get("/metrics", tags=["operations"], include_in_schema=False)
+    async def metrics(services: ServicesDep) -> Response:
+        return Response(services.metrics.render(), media_type="text/plain; version=0.0.4")
+
+    return app

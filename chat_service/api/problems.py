@@ -1,0 +1,69 @@
+"""Errors as RFC 9457 problem details (``application/problem+json``)."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse
+
+from chat_service.errors import ChatError, RateLimited
+
+__all__ = ["install_problem_handlers", "problem"]
+
+log = logging.getLogger(__name__)
+
+
+def problem(status: int, code: str, detail: str, title: str | None = None) -> JSONResponse:
+    return JSONResponse(
+        {
+            "type": f"urn:chat:error:{code}",
+            "title": title or code.replace("_", " "),
+            "status": status,
+            "code": code,
+            "detail": detail,
+        },
+        status_code=status,
+        media_type="application/problem+json",
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ChatError)
+    async def _chat_error(request: Request, exc: ChatError) -> JSONResponse:
+        _count(request, exc.code)
+        response = problem(exc.status, exc.code, exc.detail)
+        if isinstance(exc, RateLimited):
+            response.headers["Retry-After"] = str(max(1, int(exc.retry_after + 0.999)))
+        if exc.status == 401:
+            response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        _count(request, "invalid_request")
+        parts = []
+        for error in exc.errors()[:5]:
+            where = ".".join(str(p) for p in error.get("loc", ()))
+            parts.append(f"{where}: {error.get('msg')}")
+        return problem(422, "invalid_request", "; ".join(parts) or "request is invalid")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        _count(request, code)
+        return problem(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        _count(request, "internal_error")
+        return problem(500, "internal_error", "the server could not complete the request")
+
+
+def _count(request: Request, code: str) -> None:
+    services = getattr(request.app.state, "services", None)
+    if services is not None:
+        services.metrics.http_errors.labels(code).inc()

@@ -1,0 +1,37 @@
+"""Running the ASGI app under uvicorn with the service's limits applied."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from chat_service.api.app import create_app
+from chat_service.config import Settings
+
+__all__ = ["run_server", "uvicorn_config"]
+
+
+def uvicorn_config(settings: Settings, *, log_level: str = "info") -> uvicorn.Config:
+    return uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        lifespan="on",
+        ws="websockets-sansio",
+        # Frames a bit over the limit get a readable error frame from the app;
+        # far over it, the server closes with 1009 before buffering them.
+        ws_max_size=settings.ws_max_frame_bytes * 4,
+        ws_max_queue=16,
+        ws_per_message_deflate=False,
+        ws_ping_interval=settings.heartbeat_interval_seconds,
+        ws_ping_timeout=settings.heartbeat_timeout_seconds,
+        log_level=log_level,
+        access_log=False,
+        server_header=False,
+        log_config=None,
+    )
+
+
+def run_server(settings: Settings) -> None:
+    server = uvicorn.Server(uvicorn_config(settings))
+    server.run()

@@ -1,0 +1,220 @@
+"""Conversations, messages and read marks in MongoDB.
+
+Collections::
+
+    conversations {_id, tenant, subject_type, subject_id, title, participants[], last_seq,
+                   created_at, last_message_at}
+    messages      {_id, tenant, conv, seq, kind, sender, idem, key_id, text (Binary|None),
+                   target_seq, created_at, edited_at, deleted}
+    reads         {_id: "<conv>|<user>", tenant, conv, user, seq}
+
+The insert of a message *is* the allocation of its ``seq``: the unique index
+on ``(conv, seq)`` lets exactly one writer win each number, so the log has no
+holes and a message is in the store before anyone can learn its ``seq``.
+A unique index on ``(conv, idem)`` makes a resend of the same client message
+id find the original instead of storing a copy.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from chat_service.errors import Conflict, Unavailable
+
+__all__ = ["ConversationRepository", "MessageRepository", "ReadRepository"]
+
+Doc = dict[str, Any]
+_MAX_SEQ_ATTEMPTS = 64
+VISIBLE_KINDS = ["text", "system"]
+
+
+class ConversationRepository:
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self._convs = db["conversations"]
+
+    async def ensure_indexes(self) -> None:
+        await self._convs.create_index(
+            [("tenant", ASCENDING), ("subject_type", ASCENDING), ("subject_id", ASCENDING)],
+            unique=True,
+            name="subject",
+        )
+        await self._convs.create_index(
+            [("tenant", ASCENDING), ("participants.user_id", ASCENDING)], name="participant"
+        )
+
+    async def insert_or_get(self, doc: Doc) -> tuple[Doc, bool]:
+        try:
+            await self._convs.insert_one(doc)
+            return doc, True
+        except DuplicateKeyError:
+            existing = await self._convs.find_one(
+                {
+                    "tenant": doc["tenant"],
+                    "subject_type": doc["subject_type"],
+                    "subject_id": doc["subject_id"],
+                }
+            )
+            if existing is None:
+                raise Conflict("conversation was created and removed concurrently") from None
+            return existing, False
+
+    async def get(self, tenant: str, conv_id: str) -> Doc | None:
+        return await self._convs.find_one({"_id": conv_id, "tenant": tenant})
+
+    async def set_participants(self, tenant: str, conv_id: str, participants: list[Doc]) -> None:
+        await self._convs.update_one(
+            {"_id": conv_id, "tenant": tenant}, {"$set": {"participants": participants}}
+        )
+
+    async def for_user(self, tenant: str, user_id: str, limit: int) -> list[Doc]:
+        cursor = (
+            self._convs.find({"tenant": tenant, "participants.user_id": user_id})
+            .sort([("last_message_at", DESCENDING), ("_id", ASCENDING)])
+            .limit(limit)
+        )
+        return await cursor.to_list(None)
+
+    async def note_message(self, conv_id: str, seq: int, at: Any) -> None:
+        await self._convs.update_one(
+            {"_id": conv_id}, {"$max": {"last_seq": seq, "last_message_at": at}}
+        )
+
+
+class MessageRepository:
+    def __init__(self, db: AsyncDatabase[Doc], *, seq_cache_size: int = 50_000) -> None:
+        self._messages = db["messages"]
+        self._last_seq: OrderedDict[str, int] = OrderedDict()
+        self._cache_size = seq_cache_size
+
+    async def ensure_indexes(self) -> None:
+        await self._messages.create_index(
+            [("conv", ASCENDING), ("seq", ASCENDING)], unique=True, name="conv_seq"
+        )
+        await self._messages.create_index(
+            [("conv", ASCENDING), ("idem", ASCENDING)], unique=True, name="conv_idem"
+        )
+
+    async def append(self, doc: Doc) -> tuple[Doc, bool]:
+        """Store ``doc`` with the next free ``seq``; returns (stored doc, created).
+
+        If a message with the same ``idem`` exists, returns it with created=False.
+        """
+        conv = doc["conv"]
+        for _ in range(_MAX_SEQ_ATTEMPTS):
+            seq = await self._guess_next_seq(conv)
+            attempt = {**doc, "seq": seq}
+            try:
+                await self._messages.insert_one(attempt)
+            except DuplicateKeyError:
+                existing = await self._messages.find_one({"conv": conv, "idem": doc["idem"]})
+                if existing is not None:
+                    return existing, False
+                await self._refresh_last_seq(conv)
+                continue
+            except PyMongoError as exc:
+                raise Unavailable("the store did not accept the message") from exc
+            self._remember(conv, seq)
+            return attempt, True
+        raise Unavailable("too much contention allocating a message sequence number")
+
+    async def get_by_seq(self, conv_id: str, seq: int) -> Doc | None:
+        return await self._messages.find_one({"conv": conv_id, "seq": seq})
+
+    async def replace_text(self, conv_id: str, seq: int, fields: Doc) -> None:
+        await self._messages.update_one({"conv": conv_id, "seq": seq}, {"$set": fields})
+
+    async def page_after(self, conv_id: str, after_seq: int, limit: int) -> list[Doc]:
+        cursor = (
+            self._messages.find({"conv": conv_id, "seq": {"$gt": after_seq}})
+            .sort("seq", ASCENDING)
+            .limit(limit)
+        )
+        return await cursor.to_list(None)
+
+    async def page_before(self, conv_id: str, before_seq: int, limit: int) -> list[Doc]:
+        cursor = (
+            self._messages.find({"conv": conv_id, "seq": {"$lt": before_seq}})
+            .sort("seq", DESCENDING)
+            .limit(limit)
+        )
+        docs = await cursor.to_list(None)
+        docs.reverse()
+        return docs
+
+    async def last_visible(self, conv_id: str) -> Doc | None:
+        cursor = (
+            self._messages.find({"conv": conv_id, "kind": {"$in": VISIBLE_KINDS}})
+            .sort("seq", DESCENDING)
+            .limit(1)
+        )
+        docs = await cursor.to_list(None)
+        return docs[0] if docs else None
+
+    async def count_unread(self, conv_id: str, user_id: str, after_seq: int) -> int:
+        return await self._messages.count_documents(
+            {
+                "conv": conv_id,
+                "seq": {"$gt": after_seq},
+                "kind": {"$in": VISIBLE_KINDS},
+                "sender": {"$ne": user_id},
+                "deleted": False,
+            }
+        )
+
+    async def last_seq(self, conv_id: str) -> int:
+        cursor = self._messages.find({"conv": conv_id}, {"seq": 1}).sort("seq", DESCENDING)
+        docs = await cursor.limit(1).to_list(None)
+        return int(docs[0]["seq"]) if docs else 0
+
+    async def _guess_next_seq(self, conv: str) -> int:
+        last = self._last_seq.get(conv)
+        if last is None:
+            last = await self._refresh_last_seq(conv)
+        return last + 1
+
+    async def _refresh_last_seq(self, conv: str) -> int:
+        last = await self.last_seq(conv)
+        self._remember(conv, last)
+        return last
+
+    def _remember(self, conv: str, seq: int) -> None:
+        if seq >= self._last_seq.get(conv, 0):
+            self._last_seq[conv] = seq
+        self._last_seq.move_to_end(conv)
+        while len(self._last_seq) > self._cache_size:
+            self._last_seq.popitem(last=False)
+
+
+class ReadRepository:
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self._reads = db["reads"]
+
+    async def ensure_indexes(self) -> None:
+        await self._reads.create_index([("tenant", ASCENDING), ("user", ASCENDING)], name="user")
+
+    async def mark(self, tenant: str, conv_id: str, user_id: str, seq: int) -> int:
+        doc = await self._reads.find_one_and_update(
+            {"_id": f"{conv_id}|{user_id}"},
+            {
+                "$max": {"seq": seq},
+                "$setOnInsert": {"tenant": tenant, "conv": conv_id, "user": user_id},
+            },
+            upsert=True,
+            return_document=True,
+        )
+        return int(doc["seq"]) if doc else seq
+
+    async def for_conversation(self, conv_id: str, user_ids: list[str]) -> dict[str, int]:
+        ids = [f"{conv_id}|{u}" for u in user_ids]
+        docs = await self._reads.find({"_id": {"$in": ids}}).to_list(None)
+        return {str(d["user"]): int(d["seq"]) for d in docs}
+
+    async def for_user(self, tenant: str, user_id: str, conv_ids: list[str]) -> dict[str, int]:
+        ids = [f"{c}|{user_id}" for c in conv_ids]
+        docs = await self._reads.find({"_id": {"$in": ids}}).to_list(None)
+        return {str(d["conv"]): int(d["seq"]) for d in docs}

@@ -1,0 +1,109 @@
+"""Request and response shapes of the conversations domain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+
+from chat_service.auth.principals import Role
+from chat_service.ids import EXTERNAL_ID_PATTERN
+
+__all__ = [
+    "ConversationCreate",
+    "ConversationPublic",
+    "ConversationSummary",
+    "MessageKind",
+    "MessagePage",
+    "MessagePublic",
+    "ParticipantIn",
+    "ParticipantPublic",
+    "ReadMark",
+    "ServerMessageSend",
+    "SubjectType",
+    "UserMessageSend",
+]
+
+SubjectType = Literal["order", "quote"]
+MessageKind = Literal["text", "system", "edit", "delete"]
+CLIENT_MSG_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+SYSTEM_SENDER = "system"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ParticipantIn(_Strict):
+    user_id: StrictStr = Field(pattern=EXTERNAL_ID_PATTERN)
+    role: Role
+    display_name: StrictStr = Field(min_length=1, max_length=200)
+    email: StrictStr | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+
+
+class ConversationCreate(_Strict):
+    subject_type: SubjectType
+    subject_id: StrictStr = Field(pattern=EXTERNAL_ID_PATTERN)
+    title: StrictStr | None = Field(default=None, max_length=200)
+    participants: list[ParticipantIn] = Field(min_length=1, max_length=50)
+
+
+class ParticipantPublic(BaseModel):
+    user_id: str
+    role: Role
+    display_name: str
+    last_read_seq: int = 0
+
+
+class MessagePublic(BaseModel):
+    id: str
+    conversation_id: str
+    seq: int
+    kind: MessageKind
+    sender_id: str
+    text: str | None
+    client_msg_id: str
+    created_at: datetime
+    edited_at: datetime | None = None
+    deleted: bool = False
+    target_seq: int | None = None
+    # Set when the text could not be shown: "integrity_error" or "key_destroyed".
+    text_error: str | None = None
+
+
+class ConversationPublic(BaseModel):
+    id: str
+    subject_type: SubjectType
+    subject_id: str
+    title: str | None
+    participants: list[ParticipantPublic]
+    last_seq: int
+    created_at: datetime
+    last_message_at: datetime | None
+
+
+class ConversationSummary(ConversationPublic):
+    unread_count: int
+    last_message: MessagePublic | None
+
+
+class UserMessageSend(_Strict):
+    client_msg_id: StrictStr = Field(pattern=CLIENT_MSG_ID_PATTERN)
+    text: StrictStr = Field(min_length=1, max_length=100_000)
+
+
+class ServerMessageSend(UserMessageSend):
+    """Sent by the marketplace backend: as a participant, or as the system when
+    ``sender_id`` is absent."""
+
+    sender_id: StrictStr | None = Field(default=None, pattern=EXTERNAL_ID_PATTERN)
+
+
+class ReadMark(_Strict):
+    seq: StrictInt = Field(ge=0)
+
+
+class MessagePage(BaseModel):
+    messages: list[MessagePublic]
+    has_more: bool

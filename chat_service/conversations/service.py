@@ -1,0 +1,412 @@
+"""The conversations service layer: every rule about who may read and write what.
+
+HTTP endpoints and WebSocket frames both call this; it never sees a socket.
+A user may touch only conversations they take part in; anything else gets the
+same ``not_found`` as an id that does not exist.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from bson import Binary
+
+from chat_service.auth.principals import ServerPrincipal, UserPrincipal
+from chat_service.clock import Clock
+from chat_service.conversations.events import EventPublisher
+from chat_service.conversations.repository import (
+    ConversationRepository,
+    MessageRepository,
+    ReadRepository,
+)
+from chat_service.conversations.schemas import (
+    SYSTEM_SENDER,
+    ConversationCreate,
+    ConversationPublic,
+    ConversationSummary,
+    MessageKind,
+    MessagePage,
+    MessagePublic,
+    ParticipantPublic,
+)
+from chat_service.crypto import EncryptedField, FieldCipher
+from chat_service.crypto.cipher import RecordRef
+from chat_service.errors import BadRequest, Forbidden, IntegrityError, NotFound
+from chat_service.ids import is_internal_id, new_id
+from chat_service.users.service import UserDirectory, user_scope
+
+__all__ = ["Actor", "ConversationService", "Limits", "SendResult"]
+
+log = logging.getLogger(__name__)
+Actor = UserPrincipal | ServerPrincipal
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_message_chars: int
+    history_page_max: int
+
+
+@dataclass(frozen=True)
+class SendResult:
+    message: MessagePublic
+    created: bool
+
+
+def _text_ref(tenant: str, conv_id: str, message_id: str) -> RecordRef:
+    return RecordRef(
+        tenant=tenant,
+        collection="messages",
+        record_id=message_id,
+        field="text",
+        conversation=conv_id,
+    )
+
+
+class ConversationService:
+    def __init__(
+        self,
+        *,
+        conversations: ConversationRepository,
+        messages: MessageRepository,
+        reads: ReadRepository,
+        users: UserDirectory,
+        cipher: FieldCipher,
+        publisher: EventPublisher,
+        clock: Clock,
+        limits: Limits,
+    ) -> None:
+        self._convs = conversations
+        self._messages = messages
+        self._reads = reads
+        self._users = users
+        self._cipher = cipher
+        self._publisher = publisher
+        self._clock = clock
+        self._limits = limits
+
+    # -- conversations -------------------------------------------------------
+
+    async def open_conversation(
+        self, actor: ServerPrincipal, request: ConversationCreate
+    ) -> tuple[ConversationPublic, bool]:
+        """Create the conversation of an order or quote, or return the existing one
+        (adding participants it did not have yet)."""
+        ids = [p.user_id for p in request.participants]
+        if len(set(ids)) != len(ids):
+            raise BadRequest("a participant is listed twice", code="invalid_request")
+        now = self._clock.now()
+        for p in request.participants:
+            await self._users.remember(
+                actor.tenant, p.user_id, role=p.role, display_name=p.display_name, email=p.email
+            )
+        participants = [
+            {"user_id": p.user_id, "role": p.role, "display_name": p.display_name}
+            for p in request.participants
+        ]
+        doc, created = await self._convs.insert_or_get(
+            {
+                "_id": new_id("c"),
+                "tenant": actor.tenant,
+                "subject_type": request.subject_type,
+                "subject_id": request.subject_id,
+                "title": request.title,
+                "participants": participants,
+                "last_seq": 0,
+                "created_at": now,
+                "last_message_at": None,
+            }
+        )
+        if not created:
+            known = {p["user_id"] for p in doc["participants"]}
+            added = [p for p in participants if p["user_id"] not in known]
+            if added:
+                doc["participants"] = [*doc["participants"], *added]
+                await self._convs.set_participants(actor.tenant, doc["_id"], doc["participants"])
+        return await self._public(doc), created
+
+    async def get_conversation(self, actor: Actor, conv_id: str) -> ConversationPublic:
+        return await self._public(await self._visible(actor, conv_id))
+
+    async def list_conversations(
+        self, user: UserPrincipal, *, limit: int = 50
+    ) -> list[ConversationSummary]:
+        docs = await self._convs.for_user(user.tenant, user.user_id, min(limit, 200))
+        reads = await self._reads.for_user(user.tenant, user.user_id, [d["_id"] for d in docs])
+        summaries = []
+        for doc in docs:
+            public = await self._public(doc)
+            last_read = reads.get(doc["_id"], 0)
+            last = await self._messages.last_visible(doc["_id"])
+            summaries.append(
+                ConversationSummary(
+                    **public.model_dump(),
+                    unread_count=await self._messages.count_unread(
+                        doc["_id"], user.user_id, last_read
+                    ),
+                    last_message=await self._decode(user.tenant, last) if last else None,
+                )
+            )
+        return summaries
+
+    async def assert_participant(self, user: UserPrincipal, conv_id: str) -> dict[str, Any]:
+        """Checked on every frame, not only at subscribe time."""
+        return await self._visible(user, conv_id)
+
+    # -- messages ------------------------------------------------------------
+
+    async def send(
+        self,
+        actor: Actor,
+        conv_id: str,
+        *,
+        client_msg_id: str,
+        text: str,
+        as_user: str | None = None,
+    ) -> SendResult:
+        conv = await self._visible(actor, conv_id)
+        kind: MessageKind
+        if isinstance(actor, UserPrincipal):
+            sender, kind = actor.user_id, "text"
+        elif as_user is not None:
+            if as_user not in {p["user_id"] for p in conv["participants"]}:
+                raise BadRequest(
+                    "sender_id is not a participant of this conversation", code="invalid_request"
+                )
+            sender, kind = as_user, "text"
+        else:
+            sender, kind = SYSTEM_SENDER, "system"
+        return await self._append(
+            conv, sender=sender, kind=kind, client_msg_id=client_msg_id, text=self._check(text)
+        )
+
+    async def edit(
+        self, user: UserPrincipal, conv_id: str, *, target_seq: int, text: str, client_msg_id: str
+    ) -> SendResult:
+        conv = await self._visible(user, conv_id)
+        target = await self._own_message(user, conv_id, target_seq)
+        text = self._check(text)
+        sealed = await self._seal(conv, target["_id"], text, target["sender"])
+        await self._messages.replace_text(
+            conv_id,
+            target_seq,
+            {"key_id": sealed.key_id, "text": Binary(sealed.blob), "edited_at": self._clock.now()},
+        )
+        return await self._append(
+            conv,
+            sender=user.user_id,
+            kind="edit",
+            client_msg_id=client_msg_id,
+            text=text,
+            target_seq=target_seq,
+        )
+
+    async def delete(
+        self, user: UserPrincipal, conv_id: str, *, target_seq: int, client_msg_id: str
+    ) -> SendResult:
+        conv = await self._visible(user, conv_id)
+        await self._own_message(user, conv_id, target_seq, allow_deleted=True)
+        # The tombstone keeps seq, sender and time; the text is gone.
+        await self._messages.replace_text(
+            conv_id, target_seq, {"key_id": None, "text": None, "deleted": True}
+        )
+        return await self._append(
+            conv,
+            sender=user.user_id,
+            kind="delete",
+            client_msg_id=client_msg_id,
+            text=None,
+            target_seq=target_seq,
+        )
+
+    async def history(
+        self,
+        actor: Actor,
+        conv_id: str,
+        *,
+        after_seq: int | None = None,
+        before_seq: int | None = None,
+        limit: int = 50,
+    ) -> MessagePage:
+        conv = await self._visible(actor, conv_id)
+        limit = max(1, min(limit, self._limits.history_page_max))
+        if before_seq is not None:
+            docs = await self._messages.page_before(conv["_id"], before_seq, limit + 1)
+            has_more = len(docs) > limit
+            docs = docs[-limit:] if has_more else docs
+        else:
+            docs = await self._messages.page_after(conv["_id"], after_seq or 0, limit + 1)
+            has_more = len(docs) > limit
+            docs = docs[:limit]
+        return MessagePage(
+            messages=[await self._decode(actor.tenant, d) for d in docs], has_more=has_more
+        )
+
+    async def mark_read(self, user: UserPrincipal, conv_id: str, seq: int) -> int:
+        conv = await self._visible(user, conv_id)
+        seq = min(seq, await self._messages.last_seq(conv["_id"]))
+        stored = await self._reads.mark(user.tenant, conv["_id"], user.user_id, seq)
+        await self._publisher.publish(
+            user.tenant,
+            conv["_id"],
+            {
+                "type": "read",
+                "conversation_id": conv["_id"],
+                "user_id": user.user_id,
+                "seq": stored,
+            },
+        )
+        return stored
+
+    async def read_marks(self, conv: dict[str, Any]) -> dict[str, int]:
+        return await self._reads.for_conversation(
+            conv["_id"], [p["user_id"] for p in conv["participants"]]
+        )
+
+    async def last_seq(self, conv_id: str) -> int:
+        return await self._messages.last_seq(conv_id)
+
+    async def messages_after(
+        self, tenant: str, conv_id: str, after_seq: int, limit: int
+    ) -> list[MessagePublic]:
+        """For the hub's catch-up; the caller has already checked access."""
+        docs = await self._messages.page_after(conv_id, after_seq, limit)
+        return [await self._decode(tenant, d) for d in docs]
+
+    # -- internals -----------------------------------------------------------
+
+    def _check(self, text: str) -> str:
+        if "\x00" in text:
+            raise BadRequest("text may not contain NUL characters", code="invalid_text")
+        if not text.strip():
+            raise BadRequest("text is empty", code="invalid_text")
+        if len(text) > self._limits.max_message_chars:
+            raise BadRequest(
+                f"text is longer than {self._limits.max_message_chars} characters",
+                code="message_too_long",
+            )
+        return text
+
+    async def _visible(self, actor: Actor, conv_id: str) -> dict[str, Any]:
+        conv = await self._convs.get(actor.tenant, conv_id) if is_internal_id(conv_id) else None
+        if conv is None:
+            raise NotFound("conversation not found")
+        if isinstance(actor, UserPrincipal) and actor.user_id not in {
+            p["user_id"] for p in conv["participants"]
+        }:
+            raise NotFound("conversation not found")
+        return conv
+
+    async def _own_message(
+        self, user: UserPrincipal, conv_id: str, seq: int, *, allow_deleted: bool = False
+    ) -> dict[str, Any]:
+        target = await self._messages.get_by_seq(conv_id, seq)
+        if target is None or target["kind"] != "text":
+            raise NotFound("message not found")
+        if target["sender"] != user.user_id:
+            raise Forbidden("only the author may change a message", code="not_author")
+        if target.get("deleted") and not allow_deleted:
+            raise BadRequest("message was deleted", code="message_deleted")
+        return target
+
+    async def _seal(
+        self, conv: dict[str, Any], message_id: str, text: str, sender: str
+    ) -> EncryptedField:
+        scope = "system" if sender == SYSTEM_SENDER else user_scope(sender)
+        return await self._cipher.encrypt(
+            _text_ref(conv["tenant"], conv["_id"], message_id),
+            text,
+            scope=scope,
+            moment=self._clock.now(),
+        )
+
+    async def _append(
+        self,
+        conv: dict[str, Any],
+        *,
+        sender: str,
+        kind: MessageKind,
+        client_msg_id: str,
+        text: str | None,
+        target_seq: int | None = None,
+    ) -> SendResult:
+        message_id = new_id("m")
+        now = self._clock.now()
+        sealed = await self._seal(conv, message_id, text, sender) if text is not None else None
+        doc, created = await self._messages.append(
+            {
+                "_id": message_id,
+                "tenant": conv["tenant"],
+                "conv": conv["_id"],
+                "kind": kind,
+                "sender": sender,
+                "idem": f"{sender}|{client_msg_id}",
+                "client_msg_id": client_msg_id,
+                "key_id": sealed.key_id if sealed else None,
+                "text": Binary(sealed.blob) if sealed else None,
+                "target_seq": target_seq,
+                "created_at": now,
+                "edited_at": None,
+                "deleted": False,
+            }
+        )
+        if created:
+            await self._convs.note_message(conv["_id"], doc["seq"], now)
+        message = await self._decode(conv["tenant"], doc)
+        # Published on resends too: a lost publish is repaired, and receivers drop
+        # what they already have by seq.
+        await self._publisher.publish(
+            conv["tenant"],
+            conv["_id"],
+            {
+                "type": "message",
+                "conversation_id": conv["_id"],
+                "message": message.model_dump(mode="json"),
+            },
+        )
+        return SendResult(message=message, created=created)
+
+    async def _decode(self, tenant: str, doc: dict[str, Any]) -> MessagePublic:
+        text: str | None = None
+        text_error: str | None = None
+        if doc.get("text") is not None:
+            try:
+                text = await self._cipher.decrypt(
+                    _text_ref(tenant, doc["conv"], doc["_id"]),
+                    EncryptedField(doc["key_id"], bytes(doc["text"])),
+                )
+            except IntegrityError as exc:
+                log.error("message %s text unreadable: %s", doc["_id"], exc.code)
+                text_error = exc.code
+        return MessagePublic(
+            id=doc["_id"],
+            conversation_id=doc["conv"],
+            seq=doc["seq"],
+            kind=doc["kind"],
+            sender_id=doc["sender"],
+            text=text,
+            client_msg_id=doc["client_msg_id"],
+            created_at=doc["created_at"],
+            edited_at=doc.get("edited_at"),
+            deleted=bool(doc.get("deleted")),
+            target_seq=doc.get("target_seq"),
+            text_error=text_error,
+        )
+
+    async def _public(self, doc: dict[str, Any]) -> ConversationPublic:
+        reads = await self.read_marks(doc)
+        return ConversationPublic(
+            id=doc["_id"],
+            subject_type=doc["subject_type"],
+            subject_id=doc["subject_id"],
+            title=doc.get("title"),
+            participants=[
+                ParticipantPublic(**p, last_read_seq=reads.get(p["user_id"], 0))
+                for p in doc["participants"]
+            ],
+            last_seq=int(doc.get("last_seq") or 0),
+            created_at=doc["created_at"],
+            last_message_at=doc.get("last_message_at"),
+        )

@@ -1,0 +1,148 @@
+"""Wiring: builds every service of one process from its settings.
+
+Used by the ASGI app's lifespan and by CLI commands, so both get the same
+objects; nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from chat_service.auth.tokens import TokenVerifier
+from chat_service.clock import Clock, SystemClock
+from chat_service.config import Settings
+from chat_service.conversations.repository import (
+    ConversationRepository,
+    MessageRepository,
+    ReadRepository,
+)
+from chat_service.conversations.service import ConversationService, Limits
+from chat_service.crypto import DataKeyRepository, FieldCipher
+from chat_service.hub.fanout import RedisFanout
+from chat_service.hub.presence import PresenceTracker
+from chat_service.hub.ratelimit import RateLimiter
+from chat_service.hub.rooms import Rooms
+from chat_service.hub.session import FrameHandler, HubLimits
+from chat_service.metrics import Metrics
+from chat_service.stores import Stores, open_stores
+from chat_service.tenants.repository import TenantRepository
+from chat_service.tenants.service import TenantService
+from chat_service.users.repository import UserRepository
+from chat_service.users.service import UserDirectory
+
+__all__ = ["Services", "build_services"]
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    stores: Stores
+    metrics: Metrics
+    keys: DataKeyRepository
+    cipher: FieldCipher
+    tenants: TenantService
+    users: UserDirectory
+    verifier: TokenVerifier
+    conversations: ConversationService
+    rooms: Rooms
+    frames: FrameHandler
+
+    async def ensure_indexes(self) -> None:
+        db = self.stores.db
+        await self.keys.ensure_indexes()
+        await ConversationRepository(db).ensure_indexes()
+        await MessageRepository(db).ensure_indexes()
+        await ReadRepository(db).ensure_indexes()
+        await UserRepository(db).ensure_indexes()
+
+    async def start_hub(self) -> None:
+        await self.rooms.start()
+
+    async def close(self) -> None:
+        await self.rooms.stop()
+        await self.stores.close()
+
+
+async def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
+    clock = clock or SystemClock()
+    stores = await open_stores(settings)
+    db = stores.db
+    metrics = Metrics()
+    keys = DataKeyRepository(
+        db["data_keys"], settings.kek_map(), settings.primary_version(), now=clock.now
+    )
+    cipher = FieldCipher(keys, disabled_for_bench=settings.bench_disable_encryption)
+    tenants = TenantService(TenantRepository(db["tenants"]), cipher, clock)
+    users = UserDirectory(UserRepository(db), cipher, clock)
+
+    async def signing_secret(tenant_id: str) -> str | None:
+        found = await tenants.secrets_of(tenant_id)
+        return found.signing_secret if found else None
+
+    verifier = TokenVerifier(
+        signing_secret,
+        audience=settings.jwt_audience,
+        clock=clock,
+        max_lifetime=timedelta(seconds=settings.max_token_lifetime_seconds),
+        leeway=timedelta(seconds=settings.token_leeway_seconds),
+    )
+    process_id = secrets.token_hex(6)
+    fanout = RedisFanout(stores, control_channel=stores.key("proc", process_id))
+    conversations = ConversationService(
+        conversations=ConversationRepository(db),
+        messages=MessageRepository(db),
+        reads=ReadRepository(db),
+        users=users,
+        cipher=cipher,
+        publisher=fanout,
+        clock=clock,
+        limits=Limits(
+            max_message_chars=settings.max_message_chars,
+            history_page_max=settings.history_page_max,
+        ),
+    )
+    presence = PresenceTracker(
+        stores, clock, process_id=process_id, ttl_seconds=settings.presence_ttl_seconds
+    )
+
+    async def fetch_after(tenant: str, conv_id: str, after: int, limit: int) -> list[dict]:  # type: ignore[type-arg]
+        messages = await conversations.messages_after(tenant, conv_id, after, limit)
+        return [m.model_dump(mode="json") for m in messages]
+
+    rooms = Rooms(
+        fanout,
+        presence,
+        clock,
+        fetch_after,
+        sweep_seconds=max(1.0, settings.presence_ttl_seconds / 3),
+    )
+    metrics.bind_gauges(lambda: rooms.connection_count, lambda: rooms.room_count)
+    frames = FrameHandler(
+        conversations,
+        rooms,
+        presence,
+        RateLimiter(stores, clock),
+        HubLimits(
+            send_rate_per_minute=settings.send_rate_per_minute,
+            typing_rate_per_minute=settings.typing_rate_per_minute,
+            max_subscriptions=settings.max_subscriptions_per_connection,
+        ),
+        metrics,
+    )
+    return Services(
+        settings=settings,
+        clock=clock,
+        stores=stores,
+        metrics=metrics,
+        keys=keys,
+        cipher=cipher,
+        tenants=tenants,
+        users=users,
+        verifier=verifier,
+        conversations=conversations,
+        rooms=rooms,
+        frames=frames,
+    )

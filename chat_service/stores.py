@@ -1,0 +1,69 @@
+"""Clients for the real parts: MongoDB (PyMongo async) and Redis.
+
+Created in the app's lifespan or a command's ``main``, closed on the way out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from chat_service.config import Settings
+from chat_service.errors import Unavailable
+
+__all__ = ["Document", "Stores", "open_stores"]
+
+Document = dict[str, Any]
+
+
+@dataclass
+class Stores:
+    mongo: AsyncMongoClient[Document]
+    db: AsyncDatabase[Document]
+    redis: aioredis.Redis
+    redis_prefix: str
+
+    def key(self, *parts: str) -> str:
+        """A namespaced Redis key, e.g. ``chat:{tenant}:conv:{id}``."""
+        return ":".join((self.redis_prefix, *parts))
+
+    async def ping(self) -> dict[str, bool]:
+        """Readiness of each part; reports, never raises."""
+        status = {"store": False, "redis": False}
+        with contextlib.suppress(Exception):
+            await self.db.command("ping")
+            status["store"] = True
+        with contextlib.suppress(Exception):
+            status["redis"] = bool(await self.redis.ping())
+        return status
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+        await self.mongo.close()
+
+
+async def open_stores(settings: Settings) -> Stores:
+    mongo: AsyncMongoClient[Document] = AsyncMongoClient(
+        settings.mongo_url, tz_aware=True, serverSelectionTimeoutMS=5000, connect=False
+    )
+    redis_client = aioredis.Redis.from_url(
+        settings.redis_url, decode_responses=False, health_check_interval=30
+    )
+    stores = Stores(
+        mongo=mongo,
+        db=mongo[settings.mongo_db],
+        redis=redis_client,
+        redis_prefix=settings.redis_prefix,
+    )
+    return stores
+
+
+def require(status: dict[str, bool]) -> None:
+    missing = [name for name, ok in status.items() if not ok]
+    if missing:
+        raise Unavailable(f"not reachable: {', '.join(missing)}")

@@ -1,0 +1,1 @@
+"""Marketplaces (tenants): signing secrets, widget origins, server credentials."""

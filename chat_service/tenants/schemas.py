@@ -1,0 +1,41 @@
+"""Shapes of tenants as the service and its operators see them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field, field_validator
+
+__all__ = ["Tenant", "TenantCreate", "TenantCredentials"]
+
+ORIGIN_PATTERN = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$"
+
+
+class TenantCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    origins: list[str] = Field(default_factory=list, max_length=50)
+
+    @field_validator("origins")
+    @classmethod
+    def _exact_origins(cls, origins: list[str]) -> list[str]:
+        import re
+
+        for origin in origins:
+            if not re.fullmatch(ORIGIN_PATTERN, origin):
+                raise ValueError(f"{origin!r} is not an exact origin like https://shop.example")
+        return [o.lower() for o in origins]
+
+
+class Tenant(BaseModel):
+    id: str
+    name: str
+    origins: list[str]
+    created_at: datetime
+
+
+class TenantCredentials(BaseModel):
+    """Shown once, when a tenant is created or its secrets are rotated."""
+
+    tenant_id: str
+    signing_secret: str
+    server_key: str
