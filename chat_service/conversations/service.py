@@ -7,7 +7,6 @@ same ``not_found`` as an id that does not exist.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,15 +30,14 @@ from chat_service.conversations.schemas import (
     MessagePublic,
     ParticipantPublic,
 )
-from chat_service.crypto import EncryptedField, FieldCipher
-from chat_service.crypto.cipher import RecordRef
-from chat_service.errors import BadRequest, Forbidden, IntegrityError, NotFound
+from chat_service.conversations.sealing import MessageCodec
+from chat_service.crypto import FieldCipher
+from chat_service.errors import BadRequest, Forbidden, NotFound
 from chat_service.ids import is_internal_id, new_id
-from chat_service.users.service import UserDirectory, user_scope
+from chat_service.users.service import UserDirectory
 
 __all__ = ["Actor", "ConversationService", "Limits", "SendResult"]
 
-log = logging.getLogger(__name__)
 Actor = UserPrincipal | ServerPrincipal
 
 
@@ -53,16 +51,6 @@ class Limits:
 class SendResult:
     message: MessagePublic
     created: bool
-
-
-def _text_ref(tenant: str, conv_id: str, message_id: str) -> RecordRef:
-    return RecordRef(
-        tenant=tenant,
-        collection="messages",
-        record_id=message_id,
-        field="text",
-        conversation=conv_id,
-    )
 
 
 class ConversationService:
@@ -82,7 +70,7 @@ class ConversationService:
         self._messages = messages
         self._reads = reads
         self._users = users
-        self._cipher = cipher
+        self._codec = MessageCodec(cipher, clock)
         self._publisher = publisher
         self._clock = clock
         self._limits = limits
@@ -146,7 +134,7 @@ class ConversationService:
                     unread_count=await self._messages.count_unread(
                         doc["_id"], user.user_id, last_read
                     ),
-                    last_message=await self._decode(user.tenant, last) if last else None,
+                    last_message=await self._codec.decode(user.tenant, last) if last else None,
                 )
             )
         return summaries
@@ -188,7 +176,7 @@ class ConversationService:
         conv = await self._visible(user, conv_id)
         target = await self._own_message(user, conv_id, target_seq)
         text = self._check(text)
-        sealed = await self._seal(conv, target["_id"], text, target["sender"])
+        sealed = await self._codec.seal(conv, target["_id"], text, target["sender"])
         await self._messages.replace_text(
             conv_id,
             target_seq,
@@ -241,7 +229,7 @@ class ConversationService:
             has_more = len(docs) > limit
             docs = docs[:limit]
         return MessagePage(
-            messages=[await self._decode(actor.tenant, d) for d in docs], has_more=has_more
+            messages=[await self._codec.decode(actor.tenant, d) for d in docs], has_more=has_more
         )
 
     async def mark_read(self, user: UserPrincipal, conv_id: str, seq: int) -> int:
@@ -273,7 +261,7 @@ class ConversationService:
     ) -> list[MessagePublic]:
         """For the hub's catch-up; the caller has already checked access."""
         docs = await self._messages.page_after(conv_id, after_seq, limit)
-        return [await self._decode(tenant, d) for d in docs]
+        return [await self._codec.decode(tenant, d) for d in docs]
 
     # -- internals -----------------------------------------------------------
 
@@ -311,17 +299,6 @@ class ConversationService:
             raise BadRequest("message was deleted", code="message_deleted")
         return target
 
-    async def _seal(
-        self, conv: dict[str, Any], message_id: str, text: str, sender: str
-    ) -> EncryptedField:
-        scope = "system" if sender == SYSTEM_SENDER else user_scope(sender)
-        return await self._cipher.encrypt(
-            _text_ref(conv["tenant"], conv["_id"], message_id),
-            text,
-            scope=scope,
-            moment=self._clock.now(),
-        )
-
     async def _append(
         self,
         conv: dict[str, Any],
@@ -334,7 +311,9 @@ class ConversationService:
     ) -> SendResult:
         message_id = new_id("m")
         now = self._clock.now()
-        sealed = await self._seal(conv, message_id, text, sender) if text is not None else None
+        sealed = (
+            await self._codec.seal(conv, message_id, text, sender) if text is not None else None
+        )
         doc, created = await self._messages.append(
             {
                 "_id": message_id,
@@ -354,7 +333,7 @@ class ConversationService:
         )
         if created:
             await self._convs.note_message(conv["_id"], doc["seq"], now)
-        message = await self._decode(conv["tenant"], doc)
+        message = await self._codec.decode(conv["tenant"], doc)
         # Published on resends too: a lost publish is repaired, and receivers drop
         # what they already have by seq.
         await self._publisher.publish(
@@ -367,33 +346,6 @@ class ConversationService:
             },
         )
         return SendResult(message=message, created=created)
-
-    async def _decode(self, tenant: str, doc: dict[str, Any]) -> MessagePublic:
-        text: str | None = None
-        text_error: str | None = None
-        if doc.get("text") is not None:
-            try:
-                text = await self._cipher.decrypt(
-                    _text_ref(tenant, doc["conv"], doc["_id"]),
-                    EncryptedField(doc["key_id"], bytes(doc["text"])),
-                )
-            except IntegrityError as exc:
-                log.error("message %s text unreadable: %s", doc["_id"], exc.code)
-                text_error = exc.code
-        return MessagePublic(
-            id=doc["_id"],
-            conversation_id=doc["conv"],
-            seq=doc["seq"],
-            kind=doc["kind"],
-            sender_id=doc["sender"],
-            text=text,
-            client_msg_id=doc["client_msg_id"],
-            created_at=doc["created_at"],
-            edited_at=doc.get("edited_at"),
-            deleted=bool(doc.get("deleted")),
-            target_seq=doc.get("target_seq"),
-            text_error=text_error,
-        )
 
     async def _public(self, doc: dict[str, Any]) -> ConversationPublic:
         reads = await self.read_marks(doc)

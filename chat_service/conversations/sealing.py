@@ -1,0 +1,75 @@
+"""Message text in and out of the store: sealed with the author's data key,
+bound to the message, conversation and tenant; opened into ``MessagePublic``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from chat_service.clock import Clock
+from chat_service.conversations.schemas import SYSTEM_SENDER, MessagePublic
+from chat_service.crypto import EncryptedField, FieldCipher
+from chat_service.crypto.cipher import RecordRef
+from chat_service.errors import IntegrityError
+from chat_service.users.service import user_scope
+
+__all__ = ["MessageCodec", "text_ref"]
+
+log = logging.getLogger(__name__)
+
+
+def text_ref(tenant: str, conv_id: str, message_id: str) -> RecordRef:
+    return RecordRef(
+        tenant=tenant,
+        collection="messages",
+        record_id=message_id,
+        field="text",
+        conversation=conv_id,
+    )
+
+
+class MessageCodec:
+    def __init__(self, cipher: FieldCipher, clock: Clock) -> None:
+        self._cipher = cipher
+        self._clock = clock
+
+    async def seal(
+        self, conv: dict[str, Any], message_id: str, text: str, sender: str
+    ) -> EncryptedField:
+        # The author's scope: erasing a person shreds what they wrote, not what others did.
+        scope = "system" if sender == SYSTEM_SENDER else user_scope(sender)
+        return await self._cipher.encrypt(
+            text_ref(conv["tenant"], conv["_id"], message_id),
+            text,
+            scope=scope,
+            moment=self._clock.now(),
+        )
+
+    async def decode(self, tenant: str, doc: dict[str, Any]) -> MessagePublic:
+        """A stored entry as clients see it; text that fails to open is withheld
+        and flagged (``text_error``), never shown."""
+        text: str | None = None
+        text_error: str | None = None
+        if doc.get("text") is not None:
+            try:
+                text = await self._cipher.decrypt(
+                    text_ref(tenant, doc["conv"], doc["_id"]),
+                    EncryptedField(doc["key_id"], bytes(doc["text"])),
+                )
+            except IntegrityError as exc:
+                log.error("message %s text unreadable: %s", doc["_id"], exc.code)
+                text_error = exc.code
+        return MessagePublic(
+            id=doc["_id"],
+            conversation_id=doc["conv"],
+            seq=doc["seq"],
+            kind=doc["kind"],
+            sender_id=doc["sender"],
+            text=text,
+            client_msg_id=doc["client_msg_id"],
+            created_at=doc["created_at"],
+            edited_at=doc.get("edited_at"),
+            deleted=bool(doc.get("deleted")),
+            target_seq=doc.get("target_seq"),
+            text_error=text_error,
+        )

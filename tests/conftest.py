@@ -1,0 +1,4 @@
+from tests.fixtures.app import clock, live, live_tenant, services, settings, tenant
+from tests.fixtures.servers import real_servers
+
+__all__ = ["clock", "live", "live_tenant", "real_servers", "services", "settings", "tenant"]
