@@ -90,7 +90,9 @@ class ConversationSummary(ConversationPublic):
 
 class UserMessageSend(_Strict):
     client_msg_id: StrictStr = Field(pattern=CLIENT_MSG_ID_PATTERN)
-    text: StrictStr = Field(min_length=1, max_length=100_000)
+    # No max_length here: the service checks the configured limit, so any text
+    # that is too long gets the same stable code (``message_too_long``).
+    text: StrictStr = Field(min_length=1)
 
 
 class ServerMessageSend(UserMessageSend):

@@ -45,12 +45,15 @@ class MessageCodec:
             moment=self._clock.now(),
         )
 
-    async def decode(self, tenant: str, doc: dict[str, Any]) -> MessagePublic:
+    async def decode(
+        self, tenant: str, doc: dict[str, Any], *, known_text: str | None = None
+    ) -> MessagePublic:
         """A stored entry as clients see it; text that fails to open is withheld
-        and flagged (``text_error``), never shown."""
-        text: str | None = None
+        and flagged (``text_error``), never shown. ``known_text`` skips opening
+        what this process has just sealed."""
+        text: str | None = known_text
         text_error: str | None = None
-        if doc.get("text") is not None:
+        if text is None and doc.get("text") is not None:
             try:
                 text = await self._cipher.decrypt(
                     text_ref(tenant, doc["conv"], doc["_id"]),

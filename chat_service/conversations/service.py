@@ -7,7 +7,9 @@ same ``not_found`` as an id that does not exist.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from bson import Binary
@@ -51,6 +53,10 @@ class Limits:
 class SendResult:
     message: MessagePublic
     created: bool
+
+
+def _to_millis(moment: datetime) -> datetime:
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 class ConversationService:
@@ -310,7 +316,7 @@ class ConversationService:
         target_seq: int | None = None,
     ) -> SendResult:
         message_id = new_id("m")
-        now = self._clock.now()
+        now = _to_millis(self._clock.now())  # what the store keeps, so replies match reads
         sealed = (
             await self._codec.seal(conv, message_id, text, sender) if text is not None else None
         )
@@ -331,20 +337,24 @@ class ConversationService:
                 "deleted": False,
             }
         )
-        if created:
-            await self._convs.note_message(conv["_id"], doc["seq"], now)
-        message = await self._codec.decode(conv["tenant"], doc)
+        # A fresh entry holds the text we just sealed; only a resend's original is opened.
+        message = await self._codec.decode(
+            conv["tenant"], doc, known_text=text if created else None
+        )
         # Published on resends too: a lost publish is repaired, and receivers drop
         # what they already have by seq.
-        await self._publisher.publish(
-            conv["tenant"],
-            conv["_id"],
-            {
-                "type": "message",
-                "conversation_id": conv["_id"],
-                "message": message.model_dump(mode="json"),
-            },
-        )
+        event = {
+            "type": "message",
+            "conversation_id": conv["_id"],
+            "message": message.model_dump(mode="json"),
+        }
+        if created:
+            await asyncio.gather(
+                self._convs.note_message(conv["_id"], doc["seq"], now),
+                self._publisher.publish(conv["tenant"], conv["_id"], event),
+            )
+        else:
+            await self._publisher.publish(conv["tenant"], conv["_id"], event)
         return SendResult(message=message, created=created)
 
     async def _public(self, doc: dict[str, Any]) -> ConversationPublic:
