@@ -92,7 +92,7 @@ class Settings(BaseSettings):
         keks = self.kek_map()  # raises on malformed keys in any environment
         if self.environment == "production":
             if not keks:
-                raise ValueError("CHAT_KEKS is required outside development")
+                raise ValueError("CHAT_KEKS is required in production")
             if DEV_KEK_MARKER in self.keks.get_secret_value():
                 raise ValueError("a development key-encryption key cannot be used in production")
             if self.bench_disable_encryption:

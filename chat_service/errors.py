@@ -7,8 +7,9 @@ frame with the same code::
 
     ChatError
     ├── BadRequest            400  invalid_request, message_too_long, ...
-    ├── Unauthenticated       401  not_authenticated, token_invalid, token_expired
-    ├── Forbidden             403  forbidden, origin_not_allowed
+    ├── Unauthenticated       401  not_authenticated, token_invalid, token_expired,
+    │                              credential_invalid
+    ├── Forbidden             403  forbidden, not_author, user_required, server_required
     ├── NotFound              404  not_found
     ├── Conflict              409  conflict
     ├── RateLimited           429  rate_limited

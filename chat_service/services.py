@@ -49,6 +49,7 @@ class Services:
     conversations: ConversationService
     rooms: Rooms
     frames: FrameHandler
+    limiter: RateLimiter
 
     async def ensure_indexes(self) -> None:
         db = self.stores.db
@@ -118,13 +119,15 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
         clock,
         fetch_after,
         sweep_seconds=max(1.0, settings.presence_ttl_seconds / 3),
+        token_leeway=timedelta(seconds=settings.token_leeway_seconds),
     )
     metrics.bind_gauges(lambda: rooms.connection_count, lambda: rooms.room_count)
+    limiter = RateLimiter(stores, clock)
     frames = FrameHandler(
         conversations,
         rooms,
         presence,
-        RateLimiter(stores, clock),
+        limiter,
         HubLimits(
             send_rate_per_minute=settings.send_rate_per_minute,
             typing_rate_per_minute=settings.typing_rate_per_minute,
@@ -145,4 +148,5 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
         conversations=conversations,
         rooms=rooms,
         frames=frames,
+        limiter=limiter,
     )

@@ -10,11 +10,11 @@ from fastapi import FastAPI
 from starlette.responses import JSONResponse, Response
 
 from chat_service import __version__
-from chat_service.api.dependencies import ServicesDep
 from chat_service.api.problems import install_problem_handlers
 from chat_service.clock import Clock
 from chat_service.config import Settings
 from chat_service.conversations.endpoints import router as conversations_router
+from chat_service.dependencies import ServicesDep
 from chat_service.hub.endpoint import websocket_endpoint
 from chat_service.logs import RequestIdMiddleware
 from chat_service.services import build_services

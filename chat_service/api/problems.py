@@ -6,6 +6,8 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pymongo.errors import PyMongoError
+from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
@@ -55,6 +57,20 @@ def install_problem_handlers(app: FastAPI) -> None:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         _count(request, code)
         return problem(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(RedisError)
+    @app.exception_handler(PyMongoError)
+    async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        log.warning(
+            "a store is unavailable on %s %s: %s",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+        )
+        _count(request, "unavailable")
+        response = problem(503, "unavailable", "a backing store is unavailable; try again")
+        response.headers["Retry-After"] = "1"
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -122,6 +122,9 @@ class TokenVerifier:
             raise Unauthenticated("token has expired", code="token_expired")
         if iat > now + leeway:
             raise Unauthenticated("token is issued in the future", code="token_invalid")
+        nbf = claims.get("nbf")
+        if nbf is not None and (not isinstance(nbf, int) or nbf > now + leeway):
+            raise Unauthenticated("token is not valid yet", code="token_invalid")
         if exp - iat > self._max_lifetime.total_seconds():
             raise Unauthenticated(
                 "token lifetime exceeds the allowed maximum", code="token_invalid"

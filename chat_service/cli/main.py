@@ -11,16 +11,21 @@ import argparse
 import asyncio
 import base64
 import json
+import os
 import secrets
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from chat_service.auth.tokens import mint_user_token
 from chat_service.config import Settings
 from chat_service.logs import configure_logging
+
+if TYPE_CHECKING:
+    from chat_service.tenants.schemas import TenantCreate
 
 __all__ = ["main"]
 
@@ -40,14 +45,24 @@ def _dev_settings_if_present(data_dir: Path) -> dict[str, str] | None:
     return None
 
 
-async def _tenant_create(name: str, origins: list[str]) -> None:
-    from chat_service.services import build_services
+def _tenant_request(name: str, origins: list[str]) -> TenantCreate:
+    """Validated before anything connects, so bad input is a message, not a traceback."""
     from chat_service.tenants.schemas import TenantCreate
 
+    try:
+        return TenantCreate(name=name, origins=origins)
+    except ValidationError as exc:
+        sys.exit(f"invalid tenant:\n{exc}")
+
+
+async def _tenant_create(name: str, origins: list[str]) -> None:
+    from chat_service.services import build_services
+
+    request = _tenant_request(name, origins)
     services = await build_services(_settings())
     try:
         await services.ensure_indexes()
-        creds = await services.tenants.create(TenantCreate(name=name, origins=origins))
+        creds = await services.tenants.create(request)
     finally:
         await services.close()
     print(f"tenant id:      {creds.tenant_id}")
@@ -70,6 +85,7 @@ async def _tenant_list() -> None:
 async def _tenant_set_origins(tenant_id: str, origins: list[str]) -> None:
     from chat_service.services import build_services
 
+    _tenant_request("-", origins)
     services = await build_services(_settings())
     try:
         if not await services.tenants.set_origins(tenant_id, origins):
@@ -187,7 +203,9 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--email")
     token.add_argument("--role", choices=["buyer", "seller", "staff"], required=True)
     token.add_argument("--minutes", type=int, default=15)
-    token.add_argument("--audience", default="marketplace-chat")
+    token.add_argument(
+        "--audience", default=os.environ.get("CHAT_JWT_AUDIENCE", "marketplace-chat")
+    )
 
     keys = sub.add_parser("keys", help="encryption keys").add_subparsers(
         dest="keys_command", required=True

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from chat_service.api.dependencies import AnyActor, CurrentServer, CurrentUser, ServicesDep
 from chat_service.auth.principals import UserPrincipal
 from chat_service.conversations.schemas import (
     ConversationCreate,
@@ -17,6 +16,7 @@ from chat_service.conversations.schemas import (
     ReadMark,
     ServerMessageSend,
 )
+from chat_service.dependencies import AnyActor, CurrentServer, CurrentUser, ServicesDep
 from chat_service.errors import BadRequest
 
 __all__ = ["router"]
@@ -82,8 +82,13 @@ async def send_message(
     the marketplace backend sends as a participant or, without ``sender_id``,
     as a system message. A resend with the same ``client_msg_id`` returns the
     original (200) and stores nothing new."""
-    if isinstance(actor, UserPrincipal) and body.sender_id is not None:
-        raise BadRequest("users cannot send on behalf of someone else")
+    if isinstance(actor, UserPrincipal):
+        if body.sender_id is not None:
+            raise BadRequest("users cannot send on behalf of someone else")
+        # The same per-user budget as WebSocket sends.
+        await services.limiter.hit(
+            actor.tenant, actor.user_id, "send", limit=services.settings.send_rate_per_minute
+        )
     result = await services.conversations.send(
         actor,
         conversation_id,

@@ -125,8 +125,21 @@ class MessageRepository:
     async def get_by_seq(self, conv_id: str, seq: int) -> Doc | None:
         return await self._messages.find_one({"conv": conv_id, "seq": seq})
 
-    async def replace_text(self, conv_id: str, seq: int, fields: Doc) -> None:
-        await self._messages.update_one({"conv": conv_id, "seq": seq}, {"$set": fields})
+    async def get_by_idem(self, conv_id: str, idem: str) -> Doc | None:
+        return await self._messages.find_one({"conv": conv_id, "idem": idem})
+
+    async def apply_edit(self, conv_id: str, seq: int, *, edit_seq: int, fields: Doc) -> None:
+        """Apply an edit unless a later one (or a delete) already won."""
+        await self._messages.update_one(
+            {"conv": conv_id, "seq": seq, "deleted": False, "edit_seq": {"$lt": edit_seq}},
+            {"$set": {**fields, "edit_seq": edit_seq}},
+        )
+
+    async def scrub(self, conv_id: str, seq: int) -> None:
+        """Remove the text of a deleted message and of every edit of it."""
+        gone = {"$set": {"key_id": None, "text": None, "deleted": True}}
+        await self._messages.update_one({"conv": conv_id, "seq": seq}, gone)
+        await self._messages.update_many({"conv": conv_id, "kind": "edit", "target_seq": seq}, gone)
 
     async def page_after(self, conv_id: str, after_seq: int, limit: int) -> list[Doc]:
         cursor = (
@@ -148,7 +161,7 @@ class MessageRepository:
 
     async def last_visible(self, conv_id: str) -> Doc | None:
         cursor = (
-            self._messages.find({"conv": conv_id, "kind": {"$in": VISIBLE_KINDS}})
+            self._messages.find({"conv": conv_id, "kind": {"$in": VISIBLE_KINDS}, "deleted": False})
             .sort("seq", DESCENDING)
             .limit(1)
         )

@@ -55,6 +55,10 @@ class SendResult:
     created: bool
 
 
+def _idem(sender: str, client_msg_id: str) -> str:
+    return f"{sender}|{client_msg_id}"
+
+
 def _to_millis(moment: datetime) -> datetime:
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
@@ -179,16 +183,14 @@ class ConversationService:
     async def edit(
         self, user: UserPrincipal, conv_id: str, *, target_seq: int, text: str, client_msg_id: str
     ) -> SendResult:
+        """Log an ``edit`` entry, then apply it to the target. A resend finds the
+        logged entry and re-applies *its* text, so a crash between the two steps
+        converges, and a resend never changes what the log says."""
         conv = await self._visible(user, conv_id)
-        target = await self._own_message(user, conv_id, target_seq)
         text = self._check(text)
-        sealed = await self._codec.seal(conv, target["_id"], text, target["sender"])
-        await self._messages.replace_text(
-            conv_id,
-            target_seq,
-            {"key_id": sealed.key_id, "text": Binary(sealed.blob), "edited_at": self._clock.now()},
-        )
-        return await self._append(
+        if await self._messages.get_by_idem(conv_id, _idem(user.user_id, client_msg_id)) is None:
+            await self._own_message(user, conv_id, target_seq)
+        result = await self._append(
             conv,
             sender=user.user_id,
             kind="edit",
@@ -196,17 +198,32 @@ class ConversationService:
             text=text,
             target_seq=target_seq,
         )
+        entry = result.message
+        if entry.kind == "edit" and entry.target_seq is not None and entry.text is not None:
+            target = await self._messages.get_by_seq(conv_id, entry.target_seq)
+            if target is not None and not target.get("deleted"):
+                sealed = await self._codec.seal(conv, target["_id"], entry.text, target["sender"])
+                await self._messages.apply_edit(
+                    conv_id,
+                    entry.target_seq,
+                    edit_seq=entry.seq,
+                    fields={
+                        "key_id": sealed.key_id,
+                        "text": Binary(sealed.blob),
+                        "edited_at": entry.created_at,
+                    },
+                )
+        return result
 
     async def delete(
         self, user: UserPrincipal, conv_id: str, *, target_seq: int, client_msg_id: str
     ) -> SendResult:
+        """Log a ``delete`` entry, then scrub the text of the target and of every
+        edit of it; the tombstone keeps seq, sender and time."""
         conv = await self._visible(user, conv_id)
-        await self._own_message(user, conv_id, target_seq, allow_deleted=True)
-        # The tombstone keeps seq, sender and time; the text is gone.
-        await self._messages.replace_text(
-            conv_id, target_seq, {"key_id": None, "text": None, "deleted": True}
-        )
-        return await self._append(
+        if await self._messages.get_by_idem(conv_id, _idem(user.user_id, client_msg_id)) is None:
+            await self._own_message(user, conv_id, target_seq, allow_deleted=True)
+        result = await self._append(
             conv,
             sender=user.user_id,
             kind="delete",
@@ -214,6 +231,9 @@ class ConversationService:
             text=None,
             target_seq=target_seq,
         )
+        if result.message.kind == "delete" and result.message.target_seq is not None:
+            await self._messages.scrub(conv_id, result.message.target_seq)
+        return result
 
     async def history(
         self,
@@ -327,7 +347,7 @@ class ConversationService:
                 "conv": conv["_id"],
                 "kind": kind,
                 "sender": sender,
-                "idem": f"{sender}|{client_msg_id}",
+                "idem": _idem(sender, client_msg_id),
                 "client_msg_id": client_msg_id,
                 "key_id": sealed.key_id if sealed else None,
                 "text": Binary(sealed.blob) if sealed else None,
@@ -335,6 +355,7 @@ class ConversationService:
                 "created_at": now,
                 "edited_at": None,
                 "deleted": False,
+                "edit_seq": 0,
             }
         )
         # A fresh entry holds the text we just sealed; only a resend's original is opened.

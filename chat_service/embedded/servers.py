@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
+import re
 import shutil
 import signal
 import socket
@@ -114,13 +115,24 @@ def store_server_binary() -> str:
     raise EmbeddedError("secantusd-py not found: install the 'embedded' extra (secantusdb)")
 
 
-def _redis_ping(port: int) -> bool:
+_INFO_PID = re.compile(rb"\r\nprocess_id:(\d+)\r\n")
+
+
+def _redis_ping(port: int, pid: int) -> bool:
+    """Our Redis answers: PONG, from the process we started (not another one that
+    holds the port while ours fails to bind it)."""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
+            sock.sendall(b"PING\r\nINFO server\r\n")
+            reply = b""
+            while (found := _INFO_PID.search(reply)) is None:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    return False
+                reply += chunk
     except OSError:
         return False
+    return reply.startswith(b"+PONG\r\n") and int(found.group(1)) == pid
 
 
 def start_redis(
@@ -150,16 +162,16 @@ def start_redis(
     server = ChildServer(
         "redis", port, f"redis://127.0.0.1:{port}/0", _spawn("redis", argv, log_path), log_path
     )
-    return _wait_healthy(server, lambda: _redis_ping(port), timeout)
+    return _wait_healthy(server, lambda: _redis_ping(port, server.process.pid), timeout)
 
 
-def _store_ping(url: str) -> bool:
+def _store_ping(url: str, pid: int) -> bool:
+    """The store answers, and it is the process we started."""
     client: MongoClient[dict[str, object]] = MongoClient(
         url, serverSelectionTimeoutMS=300, connectTimeoutMS=300
     )
     try:
-        client.admin.command("ping")
-        return True
+        return client.admin.command("serverStatus").get("pid") == pid
     except PyMongoError:
         return False
     finally:
@@ -191,7 +203,7 @@ def start_store(
     argv += env_note.split()
     url = f"mongodb://127.0.0.1:{port}/?directConnection=true"
     server = ChildServer("store", port, url, _spawn("store", argv, log_path), log_path)
-    return _wait_healthy(server, lambda: _store_ping(url), timeout)
+    return _wait_healthy(server, lambda: _store_ping(url, server.process.pid), timeout)
 
 
 def stop_all(*servers: ChildServer | None) -> None:

@@ -18,7 +18,14 @@ from typing import Any
 from chat_service.auth.principals import UserPrincipal
 from chat_service.hub.protocol import encode
 
-__all__ = ["CLOSE_SLOW_CONSUMER", "CLOSE_TOKEN_EXPIRED", "Connection", "Subscription"]
+__all__ = [
+    "CLOSE_GOING_AWAY",
+    "CLOSE_POLICY",
+    "CLOSE_SLOW_CONSUMER",
+    "CLOSE_TOKEN_EXPIRED",
+    "Connection",
+    "Subscription",
+]
 
 log = logging.getLogger(__name__)
 

@@ -14,11 +14,13 @@ import logging
 import re
 import secrets
 
+from pymongo.errors import PyMongoError
+from redis.exceptions import RedisError
 from starlette.websockets import WebSocket
 
 from chat_service.auth.principals import UserPrincipal
-from chat_service.errors import ChatError
-from chat_service.hub.connection import CLOSE_POLICY, Connection
+from chat_service.errors import ChatError, RateLimited
+from chat_service.hub.connection import CLOSE_POLICY, CLOSE_TOKEN_EXPIRED, Connection
 from chat_service.hub.protocol import (
     AuthFrame,
     ProtocolError,
@@ -44,9 +46,10 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         await websocket.close(code=CLOSE_POLICY)
         return
     await websocket.accept()
-    principal = await _authenticate(websocket, services, tenant)
-    if principal is None:
+    authenticated = await _authenticate(websocket, services, tenant)
+    if authenticated is None:
         return
+    principal, auth_ref = authenticated
     conn = Connection(
         secrets.token_hex(8),
         principal,
@@ -69,7 +72,8 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
                 "type": "ready",
                 "user_id": principal.user_id,
                 "role": principal.role,
-                "expires_at": principal.expires_at.isoformat(),
+                "expires_at": principal.expires_at.isoformat().replace("+00:00", "Z"),
+                **({"ref": auth_ref} if auth_ref is not None else {}),
             }
         )
         await _serve(websocket, services, conn)
@@ -79,7 +83,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
 
 async def _authenticate(
     websocket: WebSocket, services: Services, tenant: str
-) -> UserPrincipal | None:
+) -> tuple[UserPrincipal, str | None] | None:
     settings = services.settings
     try:
         message = await asyncio.wait_for(websocket.receive(), settings.auth_timeout_seconds)
@@ -113,7 +117,7 @@ async def _authenticate(
             f"at most {settings.max_connections_per_user} connections per user",
         )
         return None
-    return principal
+    return principal, frame.ref
 
 
 async def _refuse(websocket: WebSocket, services: Services, code: str, detail: str) -> None:
@@ -134,6 +138,9 @@ async def _serve(websocket: WebSocket, services: Services, conn: Connection) -> 
             return
         raw = message.get("text") if message.get("text") is not None else message.get("bytes")
         ref: str | None = None
+        if services.rooms.expired(conn):
+            conn.terminate(CLOSE_TOKEN_EXPIRED, "token_expired")
+            return
         try:
             frame = parse_client_frame(raw, max_bytes=max_bytes)
             ref = frame.ref
@@ -144,7 +151,14 @@ async def _serve(websocket: WebSocket, services: Services, conn: Connection) -> 
             conn.enqueue(error_frame(exc.code, exc.detail, exc.ref))
         except ChatError as exc:
             services.metrics.frames_rejected.labels(exc.code).inc()
-            conn.enqueue(error_frame(exc.code, exc.detail, ref))
+            reply = error_frame(exc.code, exc.detail, ref)
+            if isinstance(exc, RateLimited):
+                reply["retry_after"] = round(exc.retry_after, 3)
+            conn.enqueue(reply)
+        except (RedisError, PyMongoError):
+            log.warning("frame from %s failed: a store is unavailable", conn.principal.label)
+            services.metrics.frames_rejected.labels("unavailable").inc()
+            conn.enqueue(error_frame("unavailable", "try again shortly", ref))
         except Exception:
             log.exception("frame from %s failed", conn.principal.label)
             conn.enqueue(

@@ -11,10 +11,17 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
+from datetime import timedelta
 from typing import Any
 
 from chat_service.clock import Clock
-from chat_service.hub.connection import CLOSE_TOKEN_EXPIRED, Connection, FetchAfter, Subscription
+from chat_service.hub.connection import (
+    CLOSE_GOING_AWAY,
+    CLOSE_TOKEN_EXPIRED,
+    Connection,
+    FetchAfter,
+    Subscription,
+)
 from chat_service.hub.fanout import RedisFanout
 from chat_service.hub.presence import PresenceTracker
 
@@ -32,15 +39,20 @@ class Rooms:
         fetch_after: FetchAfter,
         *,
         sweep_seconds: float,
+        token_leeway: timedelta,
     ) -> None:
         self._fanout = fanout
         self._presence = presence
         self._clock = clock
         self._fetch = fetch_after
         self._sweep_seconds = sweep_seconds
+        self._leeway = token_leeway
         self._rooms: dict[str, set[Subscription]] = defaultdict(set)
         self._connections: dict[str, Connection] = {}
         self._per_user: defaultdict[tuple[str, str], int] = defaultdict(int)
+        # Conversations each user followed on this process while connected here,
+        # so their "away" reaches all of them when their last connection closes.
+        self._user_conversations: defaultdict[tuple[str, str], set[str]] = defaultdict(set)
         self._sweeper: asyncio.Task[None] | None = None
 
     # -- lifecycle -------------------------------------------------------------
@@ -54,7 +66,7 @@ class Rooms:
             self._sweeper.cancel()
             await asyncio.gather(self._sweeper, return_exceptions=True)
         for conn in list(self._connections.values()):
-            conn.terminate(1001, "server shutting down")
+            conn.terminate(CLOSE_GOING_AWAY, "server shutting down")
         with contextlib.suppress(Exception):
             await self._presence.release_all()
         await self._fanout.stop()
@@ -77,15 +89,15 @@ class Rooms:
         self._per_user[key] -= 1
         if self._per_user[key] <= 0:
             del self._per_user[key]
-        subscriptions = list(conn.subscriptions.values())
-        for sub in subscriptions:
+        for sub in list(conn.subscriptions.values()):
             await self.leave(sub)
-        gone = await self._presence.disconnected(*key)
-        if gone:
-            still_online = await self._presence.online(key[0], [key[1]])
-            if not still_online[key[1]]:
-                for sub in subscriptions:
-                    await self.publish_presence(sub.tenant, sub.conversation_id, key[1], "away")
+        if not await self._presence.disconnected(*key):
+            return
+        followed = self._user_conversations.pop(key, set())
+        still_online = await self._presence.online(key[0], [key[1]])
+        if not still_online[key[1]]:
+            for conv_id in followed:
+                await self.publish_presence(key[0], conv_id, key[1], "away")
 
     @property
     def connection_count(self) -> int:
@@ -108,6 +120,7 @@ class Rooms:
         room = self._rooms[channel]
         room.add(sub)
         conn.subscriptions[conv_id] = sub
+        self._user_conversations[(conn.principal.tenant, conn.principal.user_id)].add(conv_id)
         if len(room) == 1:
             await self._fanout.subscribe(channel)
         return sub
@@ -167,9 +180,12 @@ class Rooms:
             except Exception:
                 log.exception("hub sweep failed")
 
+    def expired(self, conn: Connection) -> bool:
+        """Past the token's expiry plus the same leeway verification allows."""
+        return conn.principal.expires_at + self._leeway <= self._clock.now()
+
     def close_expired(self) -> int:
-        now = self._clock.now()
-        expired = [c for c in self._connections.values() if c.principal.expires_at <= now]
+        expired = [c for c in self._connections.values() if self.expired(c)]
         for conn in expired:
             conn.terminate(CLOSE_TOKEN_EXPIRED, "token_expired")
         return len(expired)

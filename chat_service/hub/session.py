@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chat_service.conversations.service import ConversationService
-from chat_service.errors import BadRequest, ChatError
+from chat_service.errors import BadRequest
 from chat_service.hub.connection import Connection
 from chat_service.hub.presence import PresenceTracker
 from chat_service.hub.protocol import (
@@ -133,21 +133,32 @@ class FrameHandler:
             frame.conversation_id not in conn.subscriptions
             and len(conn.subscriptions) >= self._limits.max_subscriptions
         ):
-            raise ChatError(
-                "too many subscriptions on this connection", code="too_many_subscriptions"
+            raise BadRequest(
+                f"at most {self._limits.max_subscriptions} subscriptions per connection",
+                code="too_many_subscriptions",
             )
         conv = await self._conversations.assert_participant(user, frame.conversation_id)
-        # Join before reading the store, so nothing published meanwhile is missed.
-        sub = await self._rooms.join(conn, user.tenant, conv["_id"], frame.after_seq)
-        others = [p["user_id"] for p in conv["participants"] if p["user_id"] != user.user_id]
-        online = await self._presence.online(user.tenant, others)
+        last_seq = await self._conversations.last_seq(conv["_id"])
+        # A client cannot have seen what does not exist yet; starting past the end
+        # would silently skip future messages.
+        after_seq = min(frame.after_seq, last_seq)
+        # Join before reading the rest, so nothing published meanwhile is missed.
+        sub = await self._rooms.join(conn, user.tenant, conv["_id"], after_seq)
+        try:
+            others = [p["user_id"] for p in conv["participants"] if p["user_id"] != user.user_id]
+            online = await self._presence.online(user.tenant, others)
+            reads = await self._conversations.read_marks(conv)
+        except BaseException:
+            await self._rooms.leave(sub)
+            raise
         conn.enqueue(
             _reply(
                 frame.ref,
                 "subscribed",
                 conversation_id=conv["_id"],
-                last_seq=await self._conversations.last_seq(conv["_id"]),
-                read=await self._conversations.read_marks(conv),
+                after_seq=after_seq,
+                last_seq=last_seq,
+                read=reads,
                 presence={u: "online" if up else "away" for u, up in online.items()},
             )
         )

@@ -231,3 +231,58 @@ async def test_server_sends_system_and_on_behalf(services: Services, tenant: Ten
         await services.conversations.send(
             tenant.server, conv.id, client_msg_id="s3", text="x", as_user="intruder"
         )
+
+
+async def test_edit_resend_never_rewrites_the_log(services: Services, tenant: TenantKit) -> None:
+    conv, _ = await services.conversations.open_conversation(tenant.server, order_conversation())
+    buyer = user(tenant, "buyer-1")
+    await services.conversations.send(buyer, conv.id, client_msg_id="a", text="blue")
+    first = await services.conversations.edit(
+        buyer, conv.id, target_seq=1, text="red", client_msg_id="e1"
+    )
+    again = await services.conversations.edit(
+        buyer, conv.id, target_seq=1, text="green", client_msg_id="e1"
+    )
+    assert first.created and not again.created
+    assert again.message.text == "red"
+    reused = await services.conversations.edit(
+        buyer, conv.id, target_seq=1, text="pink", client_msg_id="a"
+    )  # the send's id
+    assert not reused.created and reused.message.kind == "text"
+    page = await services.conversations.history(buyer, conv.id)
+    assert [(m.kind, m.text) for m in page.messages] == [("text", "red"), ("edit", "red")]
+
+
+async def test_a_later_edit_is_not_undone_by_an_earlier_resend(
+    services: Services, tenant: TenantKit
+) -> None:
+    conv, _ = await services.conversations.open_conversation(tenant.server, order_conversation())
+    buyer = user(tenant, "buyer-1")
+    await services.conversations.send(buyer, conv.id, client_msg_id="a", text="v0")
+    await services.conversations.edit(buyer, conv.id, target_seq=1, text="v1", client_msg_id="e1")
+    await services.conversations.edit(buyer, conv.id, target_seq=1, text="v2", client_msg_id="e2")
+    await services.conversations.edit(buyer, conv.id, target_seq=1, text="v1", client_msg_id="e1")
+    page = await services.conversations.history(buyer, conv.id, limit=1)
+    assert page.messages[0].text == "v2"
+
+
+async def test_delete_scrubs_the_edits_too(services: Services, tenant: TenantKit) -> None:
+    conv, _ = await services.conversations.open_conversation(tenant.server, order_conversation())
+    buyer = user(tenant, "buyer-1")
+    await services.conversations.send(buyer, conv.id, client_msg_id="a", text="my phone 555")
+    await services.conversations.edit(
+        buyer, conv.id, target_seq=1, text="my phone 556", client_msg_id="e1"
+    )
+    await services.conversations.delete(buyer, conv.id, target_seq=1, client_msg_id="d1")
+    page = await services.conversations.history(buyer, conv.id)
+    assert [(m.kind, m.text, m.deleted) for m in page.messages] == [
+        ("text", None, True),
+        ("edit", None, True),
+        ("delete", None, False),
+    ]
+    raw = await services.stores.db["messages"].count_documents(
+        {"conv": conv.id, "text": {"$ne": None}}
+    )
+    assert raw == 0
+    (summary,) = await services.conversations.list_conversations(buyer)
+    assert summary.last_message is None  # a tombstone is no preview
