@@ -77,6 +77,7 @@ class Settings(BaseSettings):
     heartbeat_interval_seconds: float = Field(default=20.0, gt=0)
     heartbeat_timeout_seconds: float = Field(default=20.0, gt=0)
     presence_ttl_seconds: int = Field(default=60, ge=5)
+    http_max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     history_page_max: int = Field(default=200, ge=1, le=1000)
 
     # Bench-only: lets the benchmark measure the cost of encryption at rest.

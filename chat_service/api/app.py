@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from starlette.responses import JSONResponse, Response
 
 from chat_service import __version__
+from chat_service.api.limits import BodyLimit
 from chat_service.api.problems import install_problem_handlers
 from chat_service.clock import Clock
 from chat_service.config import Settings
@@ -46,6 +47,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         openapi_url="/openapi.json",
     )
     install_problem_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.http_max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(conversations_router)
     app.add_api_websocket_route("/v1/ws", websocket_endpoint)

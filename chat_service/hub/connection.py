@@ -43,6 +43,7 @@ _SYNC_PAGE = 200
 class Connection:
     __slots__ = (
         "_close",
+        "_closing",
         "_queue",
         "_room",
         "_send",
@@ -75,6 +76,7 @@ class Connection:
         self._close = close
         self._queue: deque[str] = deque()
         self._writer: asyncio.Task[None] | None = None
+        self._closing: asyncio.Task[None] | None = None
         self._room: asyncio.Event | None = None
 
     async def wait_for_room(self) -> None:
@@ -110,8 +112,17 @@ class Connection:
             self._writer.cancel()
         if self._room is not None:
             self._room.set()
-        task = asyncio.create_task(self._close_quietly(code, reason))
-        task.add_done_callback(lambda _: None)
+        self._closing = asyncio.create_task(self._close_quietly(code, reason))
+
+    async def wait_closed(self) -> None:
+        """Until the close frame of :meth:`terminate` went out (or was given up).
+
+        The socket handler awaits this before returning: once it returns, the
+        server drops the TCP connection, and a close frame not yet sent would
+        reach the client as 1006 instead of its code (4001, 4008).
+        """
+        if self._closing is not None:
+            await self._closing
 
     async def _close_quietly(self, code: int, reason: str) -> None:
         try:

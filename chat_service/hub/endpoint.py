@@ -140,7 +140,7 @@ async def _serve(websocket: WebSocket, services: Services, conn: Connection) -> 
         ref: str | None = None
         if services.rooms.expired(conn):
             conn.terminate(CLOSE_TOKEN_EXPIRED, "token_expired")
-            return
+            break
         try:
             frame = parse_client_frame(raw, max_bytes=max_bytes)
             ref = frame.ref
@@ -164,3 +164,4 @@ async def _serve(websocket: WebSocket, services: Services, conn: Connection) -> 
             conn.enqueue(
                 error_frame("internal_error", "the server could not handle this frame", ref)
             )
+    await conn.wait_closed()

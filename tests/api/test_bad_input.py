@@ -3,6 +3,7 @@ changes. Operator objects (``{"$ne": null}``) never reach a query."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -153,4 +154,24 @@ async def test_ids_with_odd_characters_are_simply_not_found(api: Api) -> None:
             await buyer.post(f"{base}/read", json={"seq": 1}),
         ):
             assert_problem(response, 404, "not_found", response.request.url)
+    assert await snapshot(api.db) == before
+
+
+async def test_oversize_bodies_are_refused_while_streaming(api: Api) -> None:
+    conv_id = await _seeded(api)
+    before = await snapshot(api.db)
+    limit = api.live.services.settings.http_max_body_bytes
+    body = b'{"client_msg_id": "big", "text": "' + b"x" * (limit + 10) + b'"}'
+    url = f"/v1/conversations/{conv_id}/messages"
+    assert_problem(await _raw(api.server, url, body), 413, "body_too_large")
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(body), 4096):
+            yield body[start : start + 4096]
+
+    streamed = await api.server.post(
+        url, content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert streamed.headers.get("content-length") is not None
+    assert_problem(streamed, 413, "body_too_large")
     assert await snapshot(api.db) == before
