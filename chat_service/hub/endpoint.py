@@ -151,6 +151,7 @@ async def _serve(websocket: WebSocket, services: Services, conn: Connection) -> 
             conn.enqueue(error_frame(exc.code, exc.detail, exc.ref))
         except ChatError as exc:
             services.metrics.frames_rejected.labels(exc.code).inc()
+            log.info("frame refused from %s: %s", conn.principal.label, exc.code)
             reply = error_frame(exc.code, exc.detail, ref)
             if isinstance(exc, RateLimited):
                 reply["retry_after"] = round(exc.retry_after, 3)
