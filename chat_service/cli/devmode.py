@@ -12,6 +12,7 @@ import base64
 import json
 import os
 import secrets
+import signal
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -132,9 +133,16 @@ Try it:
 """
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def run_dev(*, data_dir: Path, host: str, port: int) -> None:
     data_dir = data_dir.resolve()
     kek = dev_kek(data_dir)
+    # uvicorn re-raises SIGTERM after its graceful shutdown; make that an exit
+    # that runs the ``finally`` below, so the child servers are stopped too.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     store = redis = None
     try:
         print(f"starting the embedded store and Redis under {data_dir} ...", flush=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib.util
 import os
 import re
@@ -20,6 +21,9 @@ from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
 __all__ = ["ChildServer", "EmbeddedError", "free_port", "start_redis", "start_store"]
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 class EmbeddedError(RuntimeError):
@@ -81,6 +85,14 @@ def _wait_healthy(server: ChildServer, check: Callable[[], bool], timeout: float
     )
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: get SIGTERM when the parent dies, however it
+    dies, so no embedded server outlives ``dev`` or a test run (Linux only)."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def _spawn(name: str, argv: list[str], log_path: Path) -> subprocess.Popen[bytes]:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log_file:
@@ -90,6 +102,7 @@ def _spawn(name: str, argv: list[str], log_path: Path) -> subprocess.Popen[bytes
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
 
 
