@@ -54,7 +54,7 @@ class Services:
     async def ensure_indexes(self) -> None:
         db = self.stores.db
         await self.keys.ensure_indexes()
-        await ConversationRepository(db).ensure_indexes()
+        await ConversationRepository(db, monotonic=self.clock.monotonic).ensure_indexes()
         await MessageRepository(db).ensure_indexes()
         await ReadRepository(db).ensure_indexes()
         await UserRepository(db).ensure_indexes()
@@ -92,9 +92,10 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
     )
     process_id = secrets.token_hex(6)
     fanout = RedisFanout(stores, control_channel=stores.key("proc", process_id))
+    messages = MessageRepository(db)
     conversations = ConversationService(
-        conversations=ConversationRepository(db),
-        messages=MessageRepository(db),
+        conversations=ConversationRepository(db, monotonic=clock.monotonic),
+        messages=messages,
         reads=ReadRepository(db),
         users=users,
         cipher=cipher,
@@ -120,6 +121,8 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
         fetch_after,
         sweep_seconds=max(1.0, settings.presence_ttl_seconds / 3),
         token_leeway=timedelta(seconds=settings.token_leeway_seconds),
+        observe_seq=messages.seqs.observe,
+        participants_changed=conversations.forget_cached,
     )
     metrics.bind_gauges(lambda: rooms.connection_count, lambda: rooms.room_count)
     limiter = RateLimiter(stores, clock)

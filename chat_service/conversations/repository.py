@@ -18,24 +18,39 @@ id find the original instead of storing a copy.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import DuplicateKeyError
 
-from chat_service.errors import Conflict, Unavailable
+from chat_service.conversations.batching import MessageBatcher
+from chat_service.conversations.seqs import SeqCache
+from chat_service.errors import Conflict
 
 __all__ = ["ConversationRepository", "MessageRepository", "ReadRepository"]
 
 Doc = dict[str, Any]
-_MAX_SEQ_ATTEMPTS = 64
 VISIBLE_KINDS = ["text", "system"]
 
 
 class ConversationRepository:
-    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+    """Conversations; ``get_recent`` may answer from a few seconds' memory, which
+    is what access checks on every frame use (participants are only ever added,
+    and this process sees its own additions at once)."""
+
+    def __init__(
+        self,
+        db: AsyncDatabase[Doc],
+        *,
+        monotonic: Callable[[], float],
+        recent_seconds: float = 2.0,
+    ) -> None:
         self._convs = db["conversations"]
+        self._monotonic = monotonic
+        self._recent_seconds = recent_seconds
+        self._recent: OrderedDict[str, tuple[float, Doc]] = OrderedDict()
 
     async def ensure_indexes(self) -> None:
         await self._convs.create_index(
@@ -66,10 +81,29 @@ class ConversationRepository:
     async def get(self, tenant: str, conv_id: str) -> Doc | None:
         return await self._convs.find_one({"_id": conv_id, "tenant": tenant})
 
+    async def get_recent(self, tenant: str, conv_id: str) -> Doc | None:
+        hit = self._recent.get(conv_id)
+        if hit is not None and hit[0] > self._monotonic() and hit[1]["tenant"] == tenant:
+            return hit[1]
+        doc = await self.get(tenant, conv_id)
+        if doc is not None:
+            self._remember(doc)
+        return doc
+
+    def forget(self, conv_id: str) -> None:
+        self._recent.pop(conv_id, None)
+
+    def _remember(self, doc: Doc) -> None:
+        self._recent[doc["_id"]] = (self._monotonic() + self._recent_seconds, doc)
+        self._recent.move_to_end(doc["_id"])
+        while len(self._recent) > 20_000:
+            self._recent.popitem(last=False)
+
     async def set_participants(self, tenant: str, conv_id: str, participants: list[Doc]) -> None:
         await self._convs.update_one(
             {"_id": conv_id, "tenant": tenant}, {"$set": {"participants": participants}}
         )
+        self._recent.pop(conv_id, None)
 
     async def for_user(self, tenant: str, user_id: str, limit: int) -> list[Doc]:
         cursor = (
@@ -79,17 +113,14 @@ class ConversationRepository:
         )
         return await cursor.to_list(None)
 
-    async def note_message(self, conv_id: str, seq: int, at: Any) -> None:
-        await self._convs.update_one(
-            {"_id": conv_id}, {"$max": {"last_seq": seq, "last_message_at": at}}
-        )
-
 
 class MessageRepository:
-    def __init__(self, db: AsyncDatabase[Doc], *, seq_cache_size: int = 50_000) -> None:
+    def __init__(self, db: AsyncDatabase[Doc], *, max_batch: int = 256) -> None:
         self._messages = db["messages"]
-        self._last_seq: OrderedDict[str, int] = OrderedDict()
-        self._cache_size = seq_cache_size
+        self.seqs = SeqCache(self._messages)
+        self._batcher = MessageBatcher(
+            self._messages, db["conversations"], self.seqs, max_batch=max_batch
+        )
 
     async def ensure_indexes(self) -> None:
         await self._messages.create_index(
@@ -100,27 +131,10 @@ class MessageRepository:
         )
 
     async def append(self, doc: Doc) -> tuple[Doc, bool]:
-        """Store ``doc`` with the next free ``seq``; returns (stored doc, created).
-
-        If a message with the same ``idem`` exists, returns it with created=False.
-        """
-        conv = doc["conv"]
-        for _ in range(_MAX_SEQ_ATTEMPTS):
-            seq = await self._guess_next_seq(conv)
-            attempt = {**doc, "seq": seq}
-            try:
-                await self._messages.insert_one(attempt)
-            except DuplicateKeyError:
-                existing = await self._messages.find_one({"conv": conv, "idem": doc["idem"]})
-                if existing is not None:
-                    return existing, False
-                await self._refresh_last_seq(conv)
-                continue
-            except PyMongoError as exc:
-                raise Unavailable("the store did not accept the message") from exc
-            self._remember(conv, seq)
-            return attempt, True
-        raise Unavailable("too much contention allocating a message sequence number")
+        """Store ``doc`` with the next free ``seq`` (grouped with other appends);
+        returns (stored doc, created). If a message with the same ``idem``
+        exists, returns it with created=False."""
+        return await self._batcher.append(doc)
 
     async def get_by_seq(self, conv_id: str, seq: int) -> Doc | None:
         return await self._messages.find_one({"conv": conv_id, "seq": seq})
@@ -180,27 +194,7 @@ class MessageRepository:
         )
 
     async def last_seq(self, conv_id: str) -> int:
-        cursor = self._messages.find({"conv": conv_id}, {"seq": 1}).sort("seq", DESCENDING)
-        docs = await cursor.limit(1).to_list(None)
-        return int(docs[0]["seq"]) if docs else 0
-
-    async def _guess_next_seq(self, conv: str) -> int:
-        last = self._last_seq.get(conv)
-        if last is None:
-            last = await self._refresh_last_seq(conv)
-        return last + 1
-
-    async def _refresh_last_seq(self, conv: str) -> int:
-        last = await self.last_seq(conv)
-        self._remember(conv, last)
-        return last
-
-    def _remember(self, conv: str, seq: int) -> None:
-        if seq >= self._last_seq.get(conv, 0):
-            self._last_seq[conv] = seq
-        self._last_seq.move_to_end(conv)
-        while len(self._last_seq) > self._cache_size:
-            self._last_seq.popitem(last=False)
+        return await self.seqs.refresh(conv_id)
 
 
 class ReadRepository:

@@ -7,7 +7,6 @@ same ``not_found`` as an id that does not exist.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -123,10 +122,19 @@ class ConversationService:
             if added:
                 doc["participants"] = [*doc["participants"], *added]
                 await self._convs.set_participants(actor.tenant, doc["_id"], doc["participants"])
+                await self._publisher.publish(
+                    actor.tenant,
+                    doc["_id"],
+                    {
+                        "type": "participants",
+                        "conversation_id": doc["_id"],
+                        "participants": doc["participants"],
+                    },
+                )
         return await self._public(doc), created
 
     async def get_conversation(self, actor: Actor, conv_id: str) -> ConversationPublic:
-        return await self._public(await self._visible(actor, conv_id))
+        return await self._public(await self._visible(actor, conv_id, fresh=True))
 
     async def list_conversations(
         self, user: UserPrincipal, *, limit: int = 50
@@ -148,6 +156,10 @@ class ConversationService:
                 )
             )
         return summaries
+
+    def forget_cached(self, conv_id: str) -> None:
+        """Drop the few-seconds memory of a conversation (its participants changed)."""
+        self._convs.forget(conv_id)
 
     async def assert_participant(self, user: UserPrincipal, conv_id: str) -> dict[str, Any]:
         """Checked on every frame, not only at subscribe time."""
@@ -303,8 +315,13 @@ class ConversationService:
             )
         return text
 
-    async def _visible(self, actor: Actor, conv_id: str) -> dict[str, Any]:
-        conv = await self._convs.get(actor.tenant, conv_id) if is_internal_id(conv_id) else None
+    async def _visible(self, actor: Actor, conv_id: str, *, fresh: bool = False) -> dict[str, Any]:
+        """The conversation if ``actor`` may see it; else the same ``not_found``
+        whether it exists or not. ``fresh`` skips the few-seconds memory."""
+        conv = None
+        if is_internal_id(conv_id):
+            lookup = self._convs.get if fresh else self._convs.get_recent
+            conv = await lookup(actor.tenant, conv_id)
         if conv is None:
             raise NotFound("conversation not found")
         if isinstance(actor, UserPrincipal) and actor.user_id not in {
@@ -369,13 +386,7 @@ class ConversationService:
             "conversation_id": conv["_id"],
             "message": message.model_dump(mode="json"),
         }
-        if created:
-            await asyncio.gather(
-                self._convs.note_message(conv["_id"], doc["seq"], now),
-                self._publisher.publish(conv["tenant"], conv["_id"], event),
-            )
-        else:
-            await self._publisher.publish(conv["tenant"], conv["_id"], event)
+        await self._publisher.publish(conv["tenant"], conv["_id"], event)
         return SendResult(message=message, created=created)
 
     async def _public(self, doc: dict[str, Any]) -> ConversationPublic:

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -40,6 +41,8 @@ class Rooms:
         *,
         sweep_seconds: float,
         token_leeway: timedelta,
+        observe_seq: Callable[[str, int], None],
+        participants_changed: Callable[[str], None],
     ) -> None:
         self._fanout = fanout
         self._presence = presence
@@ -47,6 +50,9 @@ class Rooms:
         self._fetch = fetch_after
         self._sweep_seconds = sweep_seconds
         self._leeway = token_leeway
+        # Live events keep this process's guess of each conversation's last seq fresh.
+        self._observe_seq = observe_seq
+        self._participants_changed = participants_changed
         self._rooms: dict[str, set[Subscription]] = defaultdict(set)
         self._connections: dict[str, Connection] = {}
         self._per_user: defaultdict[tuple[str, str], int] = defaultdict(int)
@@ -155,9 +161,12 @@ class Rooms:
             return
         if event.get("type") == "message":
             seq = int(event["message"]["seq"])
+            self._observe_seq(event["conversation_id"], seq)
             for sub in list(room):
                 sub.offer_message(seq, raw)
             return
+        if event.get("type") == "participants":
+            self._participants_changed(event["conversation_id"])
         author = event.get("user_id")
         for sub in list(room):
             # Nobody needs to be told that they themselves are typing.

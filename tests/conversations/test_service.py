@@ -1,6 +1,7 @@
 """The conversations service against the real store: access, seq, idempotency, reads."""
 
 import asyncio
+from datetime import UTC, datetime
 
 import pytest
 
@@ -106,8 +107,10 @@ async def test_stale_seq_cache_recovers(services: Services, tenant: TenantKit) -
     conv, _ = await services.conversations.open_conversation(tenant.server, order_conversation())
     await services.conversations.send(user(tenant, "buyer-1"), conv.id, client_msg_id="a", text="x")
     stale = MessageRepository(services.stores.db)
-    stale._last_seq[conv.id] = 0  # believes the log is empty
-    doc, created = await stale.append({"_id": "m_" + "0" * 24, "conv": conv.id, "idem": "s|b"})
+    stale.seqs.observe(conv.id, 0, force=True)  # believes the log is empty
+    doc, created = await stale.append(
+        {"_id": "m_" + "0" * 24, "conv": conv.id, "idem": "s|b", "created_at": datetime.now(UTC)}
+    )
     assert created and doc["seq"] == 2
 
 

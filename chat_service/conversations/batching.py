@@ -1,0 +1,152 @@
+"""Group commit of message inserts: one ``insert_many`` for whatever is waiting.
+
+The store answers a few hundred single inserts a second but thousands of
+documents a second in batches, so appends queue here and one writer task
+flushes everything queued while the previous flush was in flight: no
+artificial delay when idle, bigger batches under load.
+
+Sequence numbers keep their guarantee (the insert *is* the allocation, see
+``repository``): each batch is inserted ``ordered``, so within a conversation
+the entries keep their queue order; at the first duplicate-key error the rest
+of the batch is re-queued in order. The failed entry is either a resend (its
+``idem`` exists: the original is returned) or lost a race for its ``seq``
+(the last seq is re-read and it is tried again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from pymongo import UpdateOne
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import BulkWriteError, PyMongoError
+
+from chat_service.conversations.seqs import SeqCache
+from chat_service.errors import Unavailable
+
+__all__ = ["MessageBatcher"]
+
+log = logging.getLogger(__name__)
+Doc = dict[str, Any]
+_MAX_ATTEMPTS = 64
+
+
+@dataclass
+class _Pending:
+    doc: Doc
+    future: asyncio.Future[tuple[Doc, bool]]
+    attempts: int = field(default=0)
+
+
+class MessageBatcher:
+    def __init__(
+        self,
+        messages: AsyncCollection[Doc],
+        conversations: AsyncCollection[Doc],
+        seqs: SeqCache,
+        *,
+        max_batch: int = 256,
+    ) -> None:
+        self._messages = messages
+        self._conversations = conversations
+        self._seqs = seqs
+        self._max_batch = max_batch
+        self._queue: deque[_Pending] = deque()
+        self._writer: asyncio.Task[None] | None = None
+
+    async def append(self, doc: Doc) -> tuple[Doc, bool]:
+        """Store ``doc`` with the next free ``seq``; (stored doc, created)."""
+        future: asyncio.Future[tuple[Doc, bool]] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Pending(doc, future))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._drain(), name="message-batcher")
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self._queue:
+                batch = [
+                    self._queue.popleft() for _ in range(min(self._max_batch, len(self._queue)))
+                ]
+                try:
+                    await self._write(batch)
+                except Exception as exc:
+                    log.exception("message batch failed")
+                    for item in batch:
+                        if not item.future.done():
+                            item.future.set_exception(
+                                Unavailable("the store did not accept the message")
+                                if not isinstance(exc, Unavailable)
+                                else exc
+                            )
+        finally:
+            self._writer = None
+
+    async def _write(self, batch: list[_Pending]) -> None:
+        next_seq: dict[str, int] = {}
+        docs = []
+        for item in batch:
+            conv = item.doc["conv"]
+            if conv not in next_seq:
+                next_seq[conv] = await self._seqs.last(conv) + 1
+            docs.append({**item.doc, "seq": next_seq[conv]})
+            next_seq[conv] += 1
+        failed_at: int | None = None
+        try:
+            await self._messages.insert_many(docs, ordered=True)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors") or []
+            if not errors or errors[0].get("code") != 11000:
+                raise Unavailable("the store refused the messages") from exc
+            failed_at = int(errors[0]["index"])
+        except PyMongoError as exc:
+            raise Unavailable("the store did not accept the messages") from exc
+        stored = docs if failed_at is None else docs[:failed_at]
+        for doc in stored:
+            self._seqs.observe(doc["conv"], doc["seq"])
+        await self._note_activity(stored)
+        for item, doc in zip(batch, stored, strict=False):
+            item.future.set_result((doc, True))
+        if failed_at is not None:
+            await self._recover(batch[failed_at], batch[failed_at + 1 :])
+
+    async def _recover(self, failed: _Pending, rest: list[_Pending]) -> None:
+        existing = await self._messages.find_one(
+            {"conv": failed.doc["conv"], "idem": failed.doc["idem"]}
+        )
+        retry = list(rest)
+        if existing is not None:
+            failed.future.set_result((existing, False))
+        else:
+            await self._seqs.refresh(failed.doc["conv"])
+            retry.insert(0, failed)
+        for item in reversed(retry):
+            item.attempts += 1
+            if item.attempts > _MAX_ATTEMPTS:
+                item.future.set_exception(
+                    Unavailable("too much contention allocating a message sequence number")
+                )
+                continue
+            self._queue.appendleft(item)
+
+    async def _note_activity(self, stored: list[Doc]) -> None:
+        """One ``$max`` per conversation for the list view (last seq, last activity)."""
+        latest: dict[str, Doc] = {}
+        for doc in stored:
+            latest[doc["conv"]] = doc
+        if not latest:
+            return
+        await self._conversations.bulk_write(
+            [
+                UpdateOne(
+                    {"_id": conv},
+                    {"$max": {"last_seq": doc["seq"], "last_message_at": doc["created_at"]}},
+                )
+                for conv, doc in latest.items()
+            ],
+            ordered=False,
+        )
