@@ -6,11 +6,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from bson import Binary
+
 from chat_service.clock import Clock
-from chat_service.conversations.schemas import SYSTEM_SENDER, MessagePublic
+from chat_service.conversations.rules import idempotency_key, to_millis
+from chat_service.conversations.schemas import SYSTEM_SENDER, MessageKind, MessagePublic
 from chat_service.crypto import EncryptedField, FieldCipher
 from chat_service.crypto.cipher import RecordRef
 from chat_service.errors import IntegrityError
+from chat_service.ids import new_id
 from chat_service.users.service import user_scope
 
 __all__ = ["MessageCodec", "text_ref"]
@@ -44,6 +48,36 @@ class MessageCodec:
             scope=scope,
             moment=self._clock.now(),
         )
+
+    async def new_entry(
+        self,
+        conv: dict[str, Any],
+        *,
+        sender: str,
+        kind: MessageKind,
+        client_msg_id: str,
+        text: str | None,
+        target_seq: int | None,
+    ) -> dict[str, Any]:
+        """The document of a new log entry, its text sealed; ``seq`` comes at insert."""
+        message_id = new_id("m")
+        sealed = await self.seal(conv, message_id, text, sender) if text is not None else None
+        return {
+            "_id": message_id,
+            "tenant": conv["tenant"],
+            "conv": conv["_id"],
+            "kind": kind,
+            "sender": sender,
+            "idem": idempotency_key(sender, client_msg_id),
+            "client_msg_id": client_msg_id,
+            "key_id": sealed.key_id if sealed else None,
+            "text": Binary(sealed.blob) if sealed else None,
+            "target_seq": target_seq,
+            "created_at": to_millis(self._clock.now()),
+            "edited_at": None,
+            "deleted": False,
+            "edit_seq": 0,
+        }
 
     async def decode(
         self, tenant: str, doc: dict[str, Any], *, known_text: str | None = None

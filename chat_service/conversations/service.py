@@ -8,7 +8,6 @@ same ``not_found`` as an id that does not exist.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from bson import Binary
@@ -21,6 +20,7 @@ from chat_service.conversations.repository import (
     MessageRepository,
     ReadRepository,
 )
+from chat_service.conversations.rules import check_text, idempotency_key
 from chat_service.conversations.schemas import (
     SYSTEM_SENDER,
     ConversationCreate,
@@ -52,14 +52,6 @@ class Limits:
 class SendResult:
     message: MessagePublic
     created: bool
-
-
-def _idem(sender: str, client_msg_id: str) -> str:
-    return f"{sender}|{client_msg_id}"
-
-
-def _to_millis(moment: datetime) -> datetime:
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 class ConversationService:
@@ -189,7 +181,11 @@ class ConversationService:
         else:
             sender, kind = SYSTEM_SENDER, "system"
         return await self._append(
-            conv, sender=sender, kind=kind, client_msg_id=client_msg_id, text=self._check(text)
+            conv,
+            sender=sender,
+            kind=kind,
+            client_msg_id=client_msg_id,
+            text=self._text(text),
         )
 
     async def edit(
@@ -199,8 +195,11 @@ class ConversationService:
         logged entry and re-applies *its* text, so a crash between the two steps
         converges, and a resend never changes what the log says."""
         conv = await self._visible(user, conv_id)
-        text = self._check(text)
-        if await self._messages.get_by_idem(conv_id, _idem(user.user_id, client_msg_id)) is None:
+        text = self._text(text)
+        if (
+            await self._messages.get_by_idem(conv_id, idempotency_key(user.user_id, client_msg_id))
+            is None
+        ):
             await self._own_message(user, conv_id, target_seq)
         result = await self._append(
             conv,
@@ -233,7 +232,10 @@ class ConversationService:
         """Log a ``delete`` entry, then scrub the text of the target and of every
         edit of it; the tombstone keeps seq, sender and time."""
         conv = await self._visible(user, conv_id)
-        if await self._messages.get_by_idem(conv_id, _idem(user.user_id, client_msg_id)) is None:
+        if (
+            await self._messages.get_by_idem(conv_id, idempotency_key(user.user_id, client_msg_id))
+            is None
+        ):
             await self._own_message(user, conv_id, target_seq, allow_deleted=True)
         result = await self._append(
             conv,
@@ -303,17 +305,8 @@ class ConversationService:
 
     # -- internals -----------------------------------------------------------
 
-    def _check(self, text: str) -> str:
-        if "\x00" in text:
-            raise BadRequest("text may not contain NUL characters", code="invalid_text")
-        if not text.strip():
-            raise BadRequest("text is empty", code="invalid_text")
-        if len(text) > self._limits.max_message_chars:
-            raise BadRequest(
-                f"text is longer than {self._limits.max_message_chars} characters",
-                code="message_too_long",
-            )
-        return text
+    def _text(self, text: str) -> str:
+        return check_text(text, max_chars=self._limits.max_message_chars)
 
     async def _visible(self, actor: Actor, conv_id: str, *, fresh: bool = False) -> dict[str, Any]:
         """The conversation if ``actor`` may see it; else the same ``not_found``
@@ -352,28 +345,15 @@ class ConversationService:
         text: str | None,
         target_seq: int | None = None,
     ) -> SendResult:
-        message_id = new_id("m")
-        now = _to_millis(self._clock.now())  # what the store keeps, so replies match reads
-        sealed = (
-            await self._codec.seal(conv, message_id, text, sender) if text is not None else None
-        )
         doc, created = await self._messages.append(
-            {
-                "_id": message_id,
-                "tenant": conv["tenant"],
-                "conv": conv["_id"],
-                "kind": kind,
-                "sender": sender,
-                "idem": _idem(sender, client_msg_id),
-                "client_msg_id": client_msg_id,
-                "key_id": sealed.key_id if sealed else None,
-                "text": Binary(sealed.blob) if sealed else None,
-                "target_seq": target_seq,
-                "created_at": now,
-                "edited_at": None,
-                "deleted": False,
-                "edit_seq": 0,
-            }
+            await self._codec.new_entry(
+                conv,
+                sender=sender,
+                kind=kind,
+                client_msg_id=client_msg_id,
+                text=text,
+                target_seq=target_seq,
+            )
         )
         # A fresh entry holds the text we just sealed; only a resend's original is opened.
         message = await self._codec.decode(
