@@ -212,8 +212,8 @@ def start_store(
         "WARNING",
     ]
     log_path = log_dir / "store.log"
-    env_note = os.environ.get("CHAT_STORE_EXTRA_ARGS", "")
-    argv += env_note.split()
+    # Extra server flags for experiments (e.g. "--oplog-max-entries 10000").
+    argv += os.environ.get("CHAT_STORE_EXTRA_ARGS", "").split()
     url = f"mongodb://127.0.0.1:{port}/?directConnection=true"
     server = ChildServer("store", port, url, _spawn("store", argv, log_path), log_path)
     return _wait_healthy(server, lambda: _store_ping(url, server.process.pid), timeout)
