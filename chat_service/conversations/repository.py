@@ -36,16 +36,17 @@ VISIBLE_KINDS = ["text", "system"]
 
 
 class ConversationRepository:
-    """Conversations; ``get_recent`` may answer from a few seconds' memory, which
-    is what access checks on every frame use (participants are only ever added,
-    and this process sees its own additions at once)."""
+    """Conversations; ``get_recent`` may answer from memory (``recent_seconds``),
+    which is what access checks on every frame use. Participant changes drop
+    the memory in every process through the ``participants`` event; the window
+    bounds how long a lost event can leave it stale."""
 
     def __init__(
         self,
         db: AsyncDatabase[Doc],
         *,
         monotonic: Callable[[], float],
-        recent_seconds: float = 2.0,
+        recent_seconds: float = 30.0,
     ) -> None:
         self._convs = db["conversations"]
         self._monotonic = monotonic

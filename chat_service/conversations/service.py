@@ -54,6 +54,12 @@ class SendResult:
     created: bool
 
 
+def _may_see(actor: Actor, conv: dict[str, Any]) -> bool:
+    if isinstance(actor, ServerPrincipal):
+        return True
+    return actor.user_id in {p["user_id"] for p in conv["participants"]}
+
+
 class ConversationService:
     def __init__(
         self,
@@ -310,16 +316,15 @@ class ConversationService:
 
     async def _visible(self, actor: Actor, conv_id: str, *, fresh: bool = False) -> dict[str, Any]:
         """The conversation if ``actor`` may see it; else the same ``not_found``
-        whether it exists or not. ``fresh`` skips the few-seconds memory."""
-        conv = None
-        if is_internal_id(conv_id):
-            lookup = self._convs.get if fresh else self._convs.get_recent
-            conv = await lookup(actor.tenant, conv_id)
-        if conv is None:
+        whether it exists or not. Answers from memory unless ``fresh``; a refusal
+        from memory is re-checked against the store (participants may have been
+        added by another process)."""
+        if not is_internal_id(conv_id):
             raise NotFound("conversation not found")
-        if isinstance(actor, UserPrincipal) and actor.user_id not in {
-            p["user_id"] for p in conv["participants"]
-        }:
+        conv = await (self._convs.get if fresh else self._convs.get_recent)(actor.tenant, conv_id)
+        if conv is not None and not fresh and not _may_see(actor, conv):
+            conv = await self._convs.get(actor.tenant, conv_id)
+        if conv is None or not _may_see(actor, conv):
             raise NotFound("conversation not found")
         return conv
 

@@ -289,3 +289,21 @@ async def test_delete_scrubs_the_edits_too(services: Services, tenant: TenantKit
     assert raw == 0
     (summary,) = await services.conversations.list_conversations(buyer)
     assert summary.last_message is None  # a tombstone is no preview
+
+
+async def test_participant_added_by_another_process_gets_in_at_once(
+    services: Services, tenant: TenantKit
+) -> None:
+    conv, _ = await services.conversations.open_conversation(tenant.server, order_conversation())
+    buyer = user(tenant, "buyer-1")
+    await services.conversations.send(buyer, conv.id, client_msg_id="a", text="x")  # now cached
+    other = await build_services(services.settings)
+    try:
+        await other.conversations.open_conversation(
+            tenant.server, order_conversation("1042", ("staff-7", "staff"))
+        )
+    finally:
+        await other.close()
+    staff = user(tenant, "staff-7", "staff")
+    sent = await services.conversations.send(staff, conv.id, client_msg_id="s", text="hello")
+    assert sent.created

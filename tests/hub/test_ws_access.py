@@ -93,7 +93,7 @@ async def test_participation_is_checked_on_every_frame(hub: Hub) -> None:
     await hub.services.stores.db["conversations"].update_one(
         {"_id": conv}, {"$pull": {"participants": {"user_id": BUYER}}}
     )
-    # Access checks may answer from a two-second memory of the conversation; a
+    # Access checks may answer from a short memory of the conversation; a
     # participant change drops it (here the change bypassed the service, so by hand).
     hub.services.conversations.forget_cached(conv)
     stored = await hub.message_count()
