@@ -16,7 +16,7 @@ from chat_service.clock import Clock
 from chat_service.config import Settings
 from chat_service.conversations.endpoints import router as conversations_router
 from chat_service.dependencies import ServicesDep
-from chat_service.hub.endpoint import websocket_endpoint
+from chat_service.hub.endpoint import WebSocketShortcut
 from chat_service.logs import RequestIdMiddleware
 from chat_service.services import build_services
 
@@ -48,9 +48,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     )
     install_problem_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.http_max_body_bytes)
+    app.add_middleware(WebSocketShortcut, path="/v1/ws")
     app.add_middleware(RequestIdMiddleware)
     app.include_router(conversations_router)
-    app.add_api_websocket_route("/v1/ws", websocket_endpoint)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:
