@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     mongo_url: str = "mongodb://127.0.0.1:27017"
     mongo_db: str = "chat"
     redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_max_connections: int = Field(default=64, ge=4, le=10_000)
     redis_prefix: str = Field(default="chat", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
 
     # Encryption at rest: versioned key-encryption keys, one of them primary.

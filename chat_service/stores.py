@@ -51,9 +51,15 @@ async def open_stores(settings: Settings) -> Stores:
     mongo: AsyncMongoClient[Document] = AsyncMongoClient(
         settings.mongo_url, tz_aware=True, serverSelectionTimeoutMS=5000, connect=False
     )
-    redis_client = aioredis.Redis.from_url(
-        settings.redis_url, decode_responses=False, health_check_interval=30
+    # A bounded pool that makes callers wait for a connection instead of failing
+    # when thousands of sockets close (and clean up presence) at once.
+    pool = aioredis.BlockingConnectionPool.from_url(
+        settings.redis_url,
+        max_connections=settings.redis_max_connections,
+        timeout=10,
+        health_check_interval=30,
     )
+    redis_client = aioredis.Redis(connection_pool=pool, decode_responses=False)
     stores = Stores(
         mongo=mongo,
         db=mongo[settings.mongo_db],

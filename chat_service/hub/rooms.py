@@ -15,6 +15,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from chat_service.clock import Clock
 from chat_service.hub.connection import (
     CLOSE_GOING_AWAY,
@@ -97,6 +99,15 @@ class Rooms:
             del self._per_user[key]
         for sub in list(conn.subscriptions.values()):
             await self.leave(sub)
+        try:
+            await self._announce_departure(key)
+        except (RedisError, OSError) as exc:
+            # Presence expires by itself; a lost "away" is repaired at the next subscribe.
+            log.warning(
+                "presence cleanup failed for %s: %s", conn.principal.label, type(exc).__name__
+            )
+
+    async def _announce_departure(self, key: tuple[str, str]) -> None:
         if not await self._presence.disconnected(*key):
             return
         followed = self._user_conversations.pop(key, set())
