@@ -21,7 +21,6 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, PyMongoError
 
@@ -46,13 +45,11 @@ class MessageBatcher:
     def __init__(
         self,
         messages: AsyncCollection[Doc],
-        conversations: AsyncCollection[Doc],
         seqs: SeqCache,
         *,
         max_batch: int = 256,
     ) -> None:
         self._messages = messages
-        self._conversations = conversations
         self._seqs = seqs
         self._max_batch = max_batch
         self._queue: deque[_Pending] = deque()
@@ -108,7 +105,6 @@ class MessageBatcher:
         stored = docs if failed_at is None else docs[:failed_at]
         for doc in stored:
             self._seqs.observe(doc["conv"], doc["seq"])
-        await self._note_activity(stored)
         for item, doc in zip(batch, stored, strict=False):
             item.future.set_result((doc, True))
         if failed_at is not None:
@@ -132,21 +128,3 @@ class MessageBatcher:
                 )
                 continue
             self._queue.appendleft(item)
-
-    async def _note_activity(self, stored: list[Doc]) -> None:
-        """One ``$max`` per conversation for the list view (last seq, last activity)."""
-        latest: dict[str, Doc] = {}
-        for doc in stored:
-            latest[doc["conv"]] = doc
-        if not latest:
-            return
-        await self._conversations.bulk_write(
-            [
-                UpdateOne(
-                    {"_id": conv},
-                    {"$max": {"last_seq": doc["seq"], "last_message_at": doc["created_at"]}},
-                )
-                for conv, doc in latest.items()
-            ],
-            ordered=False,
-        )

@@ -2,8 +2,7 @@
 
 Collections::
 
-    conversations {_id, tenant, subject_type, subject_id, title, participants[], last_seq,
-                   created_at, last_message_at}
+    conversations {_id, tenant, subject_type, subject_id, title, participants[], created_at}
     messages      {_id, tenant, conv, seq, kind, sender, idem, key_id, text (Binary|None),
                    target_seq, created_at, edited_at, deleted}
     reads         {_id: "<conv>|<user>", tenant, conv, user, seq}
@@ -109,7 +108,7 @@ class ConversationRepository:
     async def for_user(self, tenant: str, user_id: str, limit: int) -> list[Doc]:
         cursor = (
             self._convs.find({"tenant": tenant, "participants.user_id": user_id})
-            .sort([("last_message_at", DESCENDING), ("_id", ASCENDING)])
+            .sort([("created_at", DESCENDING), ("_id", ASCENDING)])
             .limit(limit)
         )
         return await cursor.to_list(None)
@@ -119,9 +118,7 @@ class MessageRepository:
     def __init__(self, db: AsyncDatabase[Doc], *, max_batch: int = 256) -> None:
         self._messages = db["messages"]
         self.seqs = SeqCache(self._messages)
-        self._batcher = MessageBatcher(
-            self._messages, db["conversations"], self.seqs, max_batch=max_batch
-        )
+        self._batcher = MessageBatcher(self._messages, self.seqs, max_batch=max_batch)
 
     async def ensure_indexes(self) -> None:
         await self._messages.create_index(
@@ -193,6 +190,28 @@ class MessageRepository:
                 "deleted": False,
             }
         )
+
+    async def activity(self, conv_ids: list[str]) -> dict[str, tuple[int, Any]]:
+        """``{conv: (last seq, time of the last entry)}``, computed from the log
+        itself: nothing is written per message to keep it (the store's cost per
+        write is what limits throughput)."""
+        if not conv_ids:
+            return {}
+        rows = await (
+            await self._messages.aggregate(
+                [
+                    {"$match": {"conv": {"$in": conv_ids}}},
+                    {
+                        "$group": {
+                            "_id": "$conv",
+                            "seq": {"$max": "$seq"},
+                            "at": {"$max": "$created_at"},
+                        }
+                    },
+                ]
+            )
+        ).to_list(None)
+        return {str(r["_id"]): (int(r["seq"]), r["at"]) for r in rows}
 
     async def last_seq(self, conv_id: str) -> int:
         return await self.seqs.refresh(conv_id)

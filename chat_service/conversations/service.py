@@ -20,7 +20,7 @@ from chat_service.conversations.repository import (
     MessageRepository,
     ReadRepository,
 )
-from chat_service.conversations.rules import check_text, idempotency_key
+from chat_service.conversations.rules import check_text, conversation_public, idempotency_key
 from chat_service.conversations.schemas import (
     SYSTEM_SENDER,
     ConversationCreate,
@@ -29,7 +29,6 @@ from chat_service.conversations.schemas import (
     MessageKind,
     MessagePage,
     MessagePublic,
-    ParticipantPublic,
 )
 from chat_service.conversations.sealing import MessageCodec
 from chat_service.crypto import FieldCipher
@@ -52,6 +51,10 @@ class Limits:
 class SendResult:
     message: MessagePublic
     created: bool
+
+
+# A user's conversations are ordered by activity in memory, over at most this many.
+_LIST_SCAN_MAX = 1000
 
 
 def _may_see(actor: Actor, conv: dict[str, Any]) -> bool:
@@ -109,9 +112,7 @@ class ConversationService:
                 "subject_id": request.subject_id,
                 "title": request.title,
                 "participants": participants,
-                "last_seq": 0,
                 "created_at": now,
-                "last_message_at": None,
             }
         )
         if not created:
@@ -129,19 +130,25 @@ class ConversationService:
                         "participants": doc["participants"],
                     },
                 )
-        return await self._public(doc), created
+        activity = await self._messages.activity([doc["_id"]])
+        return await self._public(doc, activity.get(doc["_id"])), created
 
     async def get_conversation(self, actor: Actor, conv_id: str) -> ConversationPublic:
-        return await self._public(await self._visible(actor, conv_id, fresh=True))
+        conv = await self._visible(actor, conv_id, fresh=True)
+        return await self._public(conv, (await self._messages.activity([conv_id])).get(conv_id))
 
     async def list_conversations(
         self, user: UserPrincipal, *, limit: int = 50
     ) -> list[ConversationSummary]:
-        docs = await self._convs.for_user(user.tenant, user.user_id, min(limit, 200))
+        docs = await self._convs.for_user(user.tenant, user.user_id, _LIST_SCAN_MAX)
+        activity = await self._messages.activity([d["_id"] for d in docs])
+        # Most recent activity first; conversations without messages by creation.
+        docs.sort(key=lambda d: activity.get(d["_id"], (0, d["created_at"]))[1], reverse=True)
+        docs = docs[: min(limit, 200)]
         reads = await self._reads.for_user(user.tenant, user.user_id, [d["_id"] for d in docs])
         summaries = []
         for doc in docs:
-            public = await self._public(doc)
+            public = await self._public(doc, activity.get(doc["_id"]))
             last_read = reads.get(doc["_id"], 0)
             last = await self._messages.last_visible(doc["_id"])
             summaries.append(
@@ -374,18 +381,7 @@ class ConversationService:
         await self._publisher.publish(conv["tenant"], conv["_id"], event)
         return SendResult(message=message, created=created)
 
-    async def _public(self, doc: dict[str, Any]) -> ConversationPublic:
-        reads = await self.read_marks(doc)
-        return ConversationPublic(
-            id=doc["_id"],
-            subject_type=doc["subject_type"],
-            subject_id=doc["subject_id"],
-            title=doc.get("title"),
-            participants=[
-                ParticipantPublic(**p, last_read_seq=reads.get(p["user_id"], 0))
-                for p in doc["participants"]
-            ],
-            last_seq=int(doc.get("last_seq") or 0),
-            created_at=doc["created_at"],
-            last_message_at=doc.get("last_message_at"),
-        )
+    async def _public(
+        self, doc: dict[str, Any], activity: tuple[int, Any] | None
+    ) -> ConversationPublic:
+        return conversation_public(doc, await self.read_marks(doc), activity)
