@@ -49,7 +49,11 @@ class Stores:
 
 async def open_stores(settings: Settings) -> Stores:
     mongo: AsyncMongoClient[Document] = AsyncMongoClient(
-        settings.mongo_url, tz_aware=True, serverSelectionTimeoutMS=5000, connect=False
+        settings.mongo_url,
+        tz_aware=True,
+        serverSelectionTimeoutMS=5000,
+        connect=False,
+        maxPoolSize=settings.mongo_max_pool_size,
     )
     # A bounded pool that makes callers wait for a connection instead of failing
     # when thousands of sockets close (and clean up presence) at once.
