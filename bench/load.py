@@ -89,6 +89,15 @@ def _launcher(args: argparse.Namespace, name: str, run_dir: Path) -> list[str]:
     return argv
 
 
+def _measure_ceiling(url: str, args: argparse.Namespace, label: str) -> dict[str, Any]:
+    ceiling = asyncio.run(store_ceiling(url, "bench_ceiling", seconds=args.ceiling_seconds))
+    _note(
+        f"{label}: {ceiling['insert_per_s']:,.0f} insert/s, "
+        f"{ceiling['send_path_per_s']:,.0f} send-path msg/s"
+    )
+    return ceiling
+
+
 def _note(text: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
@@ -116,14 +125,7 @@ def run(args: argparse.Namespace, cluster: Cluster, result: dict[str, Any]) -> N
     values = cluster.settings_values(encryption=encryption, send_rate=1_000_000)
     if args.mongo_pool:
         values["CHAT_MONGO_URL"] += f"&maxPoolSize={args.mongo_pool}"
-    ceiling = asyncio.run(
-        store_ceiling(cluster.store.url, "bench_ceiling", seconds=args.ceiling_seconds)
-    )
-    result["store_ceiling"] = ceiling
-    _note(
-        f"store ceiling: {ceiling['insert_per_s']:,.0f} insert/s, "
-        f"{ceiling['send_path_per_s']:,.0f} send-path msg/s"
-    )
+    result["store_ceiling"] = _measure_ceiling(cluster.store.url, args, "store ceiling")
 
     settings = Settings(**{k.removeprefix("CHAT_").lower(): v for k, v in values.items()})
     _note(f"seeding a tenant and {pairs:,} order conversations")
@@ -249,13 +251,8 @@ def _load(
     senders_each = max(1, args.senders // workers)
     assert cluster.store is not None
     # The store slows down as it fills up: measure its ceiling again as the load meets it.
-    ceiling = asyncio.run(
-        store_ceiling(cluster.store.url, "bench_ceiling", seconds=args.ceiling_seconds)
-    )
-    result["store_ceiling_before_load"] = ceiling
-    _note(
-        f"store ceiling now: {ceiling['insert_per_s']:,.0f} insert/s, "
-        f"{ceiling['send_path_per_s']:,.0f} send-path msg/s"
+    result["store_ceiling_before_load"] = _measure_ceiling(
+        cluster.store.url, args, "store ceiling now"
     )
     # Warm-up: every sender sends one message (first-use costs: data keys, seq cache).
     _note("warm-up: one message per sender")
