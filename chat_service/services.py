@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 from chat_service.auth.tokens import TokenVerifier
 from chat_service.clock import Clock, SystemClock
@@ -35,6 +36,10 @@ from chat_service.users.service import UserDirectory
 __all__ = ["Services", "build_services"]
 
 
+class HasIndexes(Protocol):
+    async def ensure_indexes(self) -> None: ...
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -51,13 +56,11 @@ class Services:
     frames: FrameHandler
     limiter: RateLimiter
 
+    indexed: tuple[HasIndexes, ...]
+
     async def ensure_indexes(self) -> None:
-        db = self.stores.db
-        await self.keys.ensure_indexes()
-        await ConversationRepository(db, monotonic=self.clock.monotonic).ensure_indexes()
-        await MessageRepository(db).ensure_indexes()
-        await ReadRepository(db).ensure_indexes()
-        await UserRepository(db).ensure_indexes()
+        for repository in self.indexed:
+            await repository.ensure_indexes()
 
     async def start_hub(self) -> None:
         await self.rooms.start()
@@ -77,7 +80,8 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
     )
     cipher = FieldCipher(keys, disabled_for_bench=settings.bench_disable_encryption)
     tenants = TenantService(TenantRepository(db["tenants"]), cipher, clock)
-    users = UserDirectory(UserRepository(db), cipher, clock)
+    user_repo = UserRepository(db)
+    users = UserDirectory(user_repo, cipher, clock)
 
     async def signing_secret(tenant_id: str) -> str | None:
         found = await tenants.secrets_of(tenant_id)
@@ -93,10 +97,12 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
     process_id = secrets.token_hex(6)
     fanout = RedisFanout(stores, control_channel=stores.key("proc", process_id))
     messages = MessageRepository(db)
+    conv_repo = ConversationRepository(db, monotonic=clock.monotonic)
+    read_repo = ReadRepository(db)
     conversations = ConversationService(
-        conversations=ConversationRepository(db, monotonic=clock.monotonic),
+        conversations=conv_repo,
         messages=messages,
-        reads=ReadRepository(db),
+        reads=read_repo,
         users=users,
         cipher=cipher,
         publisher=fanout,
@@ -139,6 +145,7 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
         metrics,
     )
     return Services(
+        indexed=(keys, conv_repo, messages, read_repo, user_repo),
         settings=settings,
         clock=clock,
         stores=stores,

@@ -14,7 +14,6 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from chat_service.config import Settings
-from chat_service.errors import Unavailable
 
 __all__ = ["Document", "Stores", "open_stores"]
 
@@ -71,9 +70,3 @@ async def open_stores(settings: Settings) -> Stores:
         redis_prefix=settings.redis_prefix,
     )
     return stores
-
-
-def require(status: dict[str, bool]) -> None:
-    missing = [name for name, ok in status.items() if not ok]
-    if missing:
-        raise Unavailable(f"not reachable: {', '.join(missing)}")

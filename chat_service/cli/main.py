@@ -84,8 +84,12 @@ async def _tenant_list() -> None:
 
 async def _tenant_set_origins(tenant_id: str, origins: list[str]) -> None:
     from chat_service.services import build_services
+    from chat_service.tenants.schemas import validate_origins
 
-    _tenant_request("-", origins)
+    try:
+        origins = validate_origins(origins)
+    except ValueError as exc:
+        sys.exit(f"invalid origins: {exc}")
     services = await build_services(_settings())
     try:
         if not await services.tenants.set_origins(tenant_id, origins):

@@ -8,17 +8,10 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-__all__ = ["EventPublisher", "NullPublisher"]
+__all__ = ["EventPublisher"]
 
 
 class EventPublisher(Protocol):
     async def publish(self, tenant: str, conversation_id: str, event: dict[str, Any]) -> None:
         """Deliver ``event`` to every live subscriber of the conversation (at most once)."""
         ...
-
-
-class NullPublisher:
-    """For commands that write without anyone listening live."""
-
-    async def publish(self, tenant: str, conversation_id: str, event: dict[str, Any]) -> None:
-        return None

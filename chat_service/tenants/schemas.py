@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from pydantic import BaseModel, Field, field_validator
 
-__all__ = ["Tenant", "TenantCreate", "TenantCredentials"]
+__all__ = ["Tenant", "TenantCreate", "TenantCredentials", "validate_origins"]
 
 ORIGIN_PATTERN = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$"
 
@@ -18,12 +19,16 @@ class TenantCreate(BaseModel):
     @field_validator("origins")
     @classmethod
     def _exact_origins(cls, origins: list[str]) -> list[str]:
-        import re
+        return validate_origins(origins)
 
-        for origin in origins:
-            if not re.fullmatch(ORIGIN_PATTERN, origin):
-                raise ValueError(f"{origin!r} is not an exact origin like https://shop.example")
-        return [o.lower() for o in origins]
+
+def validate_origins(origins: list[str]) -> list[str]:
+    """Exact origins only (no wildcards, paths or trailing slashes), lower-cased;
+    :class:`ValueError` names the first bad one."""
+    for origin in origins:
+        if not re.fullmatch(ORIGIN_PATTERN, origin):
+            raise ValueError(f"{origin!r} is not an exact origin like https://shop.example")
+    return [o.lower() for o in origins]
 
 
 class Tenant(BaseModel):

@@ -19,7 +19,12 @@ from chat_service.crypto import EncryptedField, FieldCipher
 from chat_service.crypto.cipher import RecordRef
 from chat_service.errors import Unauthenticated
 from chat_service.tenants.repository import TenantRepository
-from chat_service.tenants.schemas import Tenant, TenantCreate, TenantCredentials
+from chat_service.tenants.schemas import (
+    Tenant,
+    TenantCreate,
+    TenantCredentials,
+    validate_origins,
+)
 
 __all__ = ["TenantSecrets", "TenantService"]
 
@@ -94,7 +99,7 @@ class TenantService:
         ]
 
     async def set_origins(self, tenant_id: str, origins: list[str]) -> bool:
-        validated = TenantCreate(name="-", origins=origins).origins
+        validated = validate_origins(origins)
         self._cache.pop(tenant_id, None)
         return await self._repo.set_origins(tenant_id, validated)
 
