@@ -84,6 +84,15 @@ class Settings(BaseSettings):
     http_max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     history_page_max: int = Field(default=200, ge=1, le=1000)
 
+    # Photos: hard caps (a marketplace's policy may set lower ones) and links.
+    attachment_max_bytes: int = Field(default=15 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
+    attachment_max_pixels: int = Field(default=40_000_000, ge=10_000, le=200_000_000)
+    attachment_max_frames: int = Field(default=100, ge=1, le=10_000)
+    attachment_link_ttl_seconds: int = Field(default=300, ge=10, le=24 * 3600)
+    upload_rate_per_minute: int = Field(default=30, ge=1)
+    # Processes that decode and re-encode photos, off the event loop.
+    image_workers: int = Field(default=2, ge=1, le=64)
+
     # Bench-only: lets the benchmark measure the cost of encryption at rest.
     bench_disable_encryption: bool = False
 

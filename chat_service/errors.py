@@ -12,6 +12,9 @@ frame with the same code::
     ├── Forbidden             403  forbidden, not_author, user_required, server_required
     ├── NotFound              404  not_found
     ├── Conflict              409  conflict
+    ├── Gone                  410  gone (expired link, destroyed data)
+    ├── PayloadTooLarge       413  payload_too_large, image_too_large
+    ├── UnsupportedMedia      415  unsupported_media_type
     ├── RateLimited           429  rate_limited
     ├── IntegrityError        500  integrity_error (ciphertext failed authentication)
     └── Unavailable           503  unavailable (store or Redis down)
@@ -24,11 +27,14 @@ __all__ = [
     "ChatError",
     "Conflict",
     "Forbidden",
+    "Gone",
     "IntegrityError",
     "NotFound",
+    "PayloadTooLarge",
     "RateLimited",
     "Unauthenticated",
     "Unavailable",
+    "UnsupportedMedia",
 ]
 
 
@@ -70,6 +76,21 @@ class NotFound(ChatError):
 class Conflict(ChatError):
     status = 409
     code = "conflict"
+
+
+class Gone(ChatError):
+    status = 410
+    code = "gone"
+
+
+class PayloadTooLarge(ChatError):
+    status = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMedia(ChatError):
+    status = 415
+    code = "unsupported_media_type"
 
 
 class RateLimited(ChatError):

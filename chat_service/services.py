@@ -11,6 +11,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
+from chat_service.attachments.claims import AttachmentClaimer
+from chat_service.attachments.images import ImageLimits, ImageProcessor
+from chat_service.attachments.repository import AttachmentRepository
+from chat_service.attachments.schemas import AttachmentRules
+from chat_service.attachments.service import AttachmentService, UploadLimits
+from chat_service.attachments.urls import LinkSigner
+from chat_service.audit import AuditLog, AuditRepository
 from chat_service.auth.tokens import TokenVerifier
 from chat_service.clock import Clock, SystemClock
 from chat_service.config import Settings
@@ -52,6 +59,9 @@ class Services:
     users: UserDirectory
     verifier: TokenVerifier
     conversations: ConversationService
+    attachments: AttachmentService
+    audit: AuditLog
+    images: ImageProcessor
     rooms: Rooms
     frames: FrameHandler
     limiter: RateLimiter
@@ -67,6 +77,7 @@ class Services:
 
     async def close(self) -> None:
         await self.rooms.stop()
+        self.images.close()
         await self.stores.close()
 
 
@@ -99,6 +110,15 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
     messages = MessageRepository(db)
     conv_repo = ConversationRepository(db, monotonic=clock.monotonic)
     read_repo = ReadRepository(db)
+    audit_repo = AuditRepository(db)
+    audit = AuditLog(audit_repo, clock)
+    attachment_repo = AttachmentRepository(db)
+
+    async def attachment_rules(tenant: str) -> AttachmentRules:
+        return AttachmentRules(
+            allowed=True, max_bytes=settings.attachment_max_bytes, max_per_message=10
+        )
+
     conversations = ConversationService(
         conversations=conv_repo,
         messages=messages,
@@ -106,10 +126,33 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
         users=users,
         cipher=cipher,
         publisher=fanout,
+        claims=AttachmentClaimer(attachment_repo, attachment_rules),
         clock=clock,
         limits=Limits(
             max_message_chars=settings.max_message_chars,
             history_page_max=settings.history_page_max,
+        ),
+    )
+    images = ImageProcessor(
+        ImageLimits(
+            max_bytes=settings.attachment_max_bytes,
+            max_pixels=settings.attachment_max_pixels,
+            max_frames=settings.attachment_max_frames,
+        ),
+        max_workers=settings.image_workers,
+    )
+    attachments = AttachmentService(
+        repository=attachment_repo,
+        conversations=conversations,
+        cipher=cipher,
+        processor=images,
+        signer=LinkSigner(settings.kek_map(), settings.primary_version(), settings.public_base_url),
+        rules=attachment_rules,
+        audit=audit,
+        clock=clock,
+        limits=UploadLimits(
+            max_bytes=settings.attachment_max_bytes,
+            link_ttl_seconds=settings.attachment_link_ttl_seconds,
         ),
     )
     presence = PresenceTracker(
@@ -145,7 +188,7 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
         metrics,
     )
     return Services(
-        indexed=(keys, conv_repo, messages, read_repo, user_repo),
+        indexed=(keys, conv_repo, messages, read_repo, user_repo, attachment_repo, audit_repo),
         settings=settings,
         clock=clock,
         stores=stores,
@@ -156,6 +199,9 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
         users=users,
         verifier=verifier,
         conversations=conversations,
+        attachments=attachments,
+        audit=audit,
+        images=images,
         rooms=rooms,
         frames=frames,
         limiter=limiter,

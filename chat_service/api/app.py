@@ -12,6 +12,8 @@ from starlette.responses import JSONResponse, Response
 from chat_service import __version__
 from chat_service.api.limits import BodyLimit
 from chat_service.api.problems import install_problem_handlers
+from chat_service.attachments.endpoints import router as attachments_router
+from chat_service.attachments.endpoints import upload_path_pattern
 from chat_service.clock import Clock
 from chat_service.config import Settings
 from chat_service.conversations.endpoints import router as conversations_router
@@ -47,10 +49,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         openapi_url="/openapi.json",
     )
     install_problem_handlers(app)
-    app.add_middleware(BodyLimit, max_bytes=settings.http_max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.http_max_body_bytes,
+        larger=[(upload_path_pattern(), settings.attachment_max_bytes)],
+    )
     app.add_middleware(WebSocketShortcut, path="/v1/ws")
     app.add_middleware(RequestIdMiddleware)
     app.include_router(conversations_router)
+    app.include_router(attachments_router)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:

@@ -1,8 +1,8 @@
 """``chat-service``: run the service and do operators' chores.
 
 Subcommands: ``dev``, ``serve``, ``migrate``, ``tenant create|list|set-origins``,
-``token``, ``keys generate|rotate``. Every production URL and secret comes from
-``CHAT_*`` environment variables (see README).
+``token``, ``keys generate|rotate``, ``audit verify``. Every production URL and
+secret comes from ``CHAT_*`` environment variables (see README).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from chat_service.auth.tokens import mint_user_token
+from chat_service.cli.audit import add_audit_commands, run_audit
 from chat_service.config import Settings
 from chat_service.logs import configure_logging
 
@@ -216,6 +217,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     keys.add_parser("generate", help="print a new random key-encryption key (base64)")
     keys.add_parser("rotate", help="re-wrap all data keys under the primary key-encryption key")
+    add_audit_commands(sub)
     return parser
 
 
@@ -247,6 +249,8 @@ def main(argv: list[str] | None = None) -> None:
                 print(base64.b64encode(secrets.token_bytes(32)).decode())
             else:
                 asyncio.run(_keys_rotate())
+        case "audit":
+            sys.exit(run_audit(args, _settings))
 
 
 if __name__ == "__main__":

@@ -78,7 +78,8 @@ async def send_message(
     services: ServicesDep,
     response: Response,
 ) -> MessagePublic:
-    """Send a message. Users send as themselves (``sender_id`` must be absent);
+    """Send a message: text, photos (``attachments``: ids of the caller's
+    uploads to this conversation) or both. Users send as themselves (``sender_id`` must be absent);
     the marketplace backend sends as a participant or, without ``sender_id``,
     as a system message. A resend with the same ``client_msg_id`` returns the
     original (200) and stores nothing new."""
@@ -95,6 +96,7 @@ async def send_message(
         client_msg_id=body.client_msg_id,
         text=body.text,
         as_user=body.sender_id,
+        attachments=body.attachments,
     )
     response.status_code = 201 if result.created else 200
     return result.message

@@ -149,7 +149,7 @@ class MessageRepository:
 
     async def scrub(self, conv_id: str, seq: int) -> None:
         """Remove the text of a deleted message and of every edit of it."""
-        gone = {"$set": {"key_id": None, "text": None, "deleted": True}}
+        gone: Doc = {"$set": {"key_id": None, "text": None, "deleted": True, "attachments": []}}
         await self._messages.update_one({"conv": conv_id, "seq": seq}, gone)
         await self._messages.update_many({"conv": conv_id, "kind": "edit", "target_seq": seq}, gone)
 

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
 
 from chat_service.auth.principals import Role
-from chat_service.ids import EXTERNAL_ID_PATTERN
+from chat_service.ids import EXTERNAL_ID_PATTERN, INTERNAL_ID_PATTERN
 
 __all__ = [
+    "MAX_ATTACHMENTS_PER_MESSAGE",
+    "AttachmentRendition",
     "ConversationCreate",
     "ConversationPublic",
     "ConversationSummary",
+    "MessageAttachment",
     "MessageKind",
     "MessagePage",
     "MessagePublic",
@@ -29,6 +32,9 @@ SubjectType = Literal["order", "quote"]
 MessageKind = Literal["text", "system", "edit", "delete"]
 CLIENT_MSG_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 SYSTEM_SENDER = "system"
+# The hard cap; a marketplace's policy may allow fewer.
+MAX_ATTACHMENTS_PER_MESSAGE = 20
+AttachmentId = Annotated[StrictStr, Field(pattern=INTERNAL_ID_PATTERN)]
 
 
 class _Strict(BaseModel):
@@ -56,6 +62,21 @@ class ParticipantPublic(BaseModel):
     last_read_seq: int = 0
 
 
+class AttachmentRendition(BaseModel):
+    content_type: str
+    width: int
+    height: int
+    size: int
+
+
+class MessageAttachment(BaseModel):
+    """What a message says about a photo it carries; the bytes come from a
+    short-lived signed link (``GET /v1/conversations/{id}/attachments/{id}``)."""
+
+    id: str
+    renditions: dict[str, AttachmentRendition]
+
+
 class MessagePublic(BaseModel):
     id: str
     conversation_id: str
@@ -70,6 +91,7 @@ class MessagePublic(BaseModel):
     target_seq: int | None = None
     # Set when the text could not be shown: "integrity_error" or "key_destroyed".
     text_error: str | None = None
+    attachments: list[MessageAttachment] = Field(default_factory=list)
 
 
 class ConversationPublic(BaseModel):
@@ -92,7 +114,16 @@ class UserMessageSend(_Strict):
     client_msg_id: StrictStr = Field(pattern=CLIENT_MSG_ID_PATTERN)
     # No max_length here: the service checks the configured limit, so any text
     # that is too long gets the same stable code (``message_too_long``).
-    text: StrictStr = Field(min_length=1)
+    text: StrictStr | None = Field(default=None, min_length=1)
+    attachments: list[AttachmentId] = Field(
+        default_factory=list, max_length=MAX_ATTACHMENTS_PER_MESSAGE
+    )
+
+    @model_validator(mode="after")
+    def _text_or_attachments(self) -> UserMessageSend:
+        if self.text is None and not self.attachments:
+            raise ValueError("a message needs text, attachments or both")
+        return self
 
 
 class ServerMessageSend(UserMessageSend):

@@ -10,7 +10,12 @@ from bson import Binary
 
 from chat_service.clock import Clock
 from chat_service.conversations.rules import idempotency_key, to_millis
-from chat_service.conversations.schemas import SYSTEM_SENDER, MessageKind, MessagePublic
+from chat_service.conversations.schemas import (
+    SYSTEM_SENDER,
+    MessageAttachment,
+    MessageKind,
+    MessagePublic,
+)
 from chat_service.crypto import EncryptedField, FieldCipher
 from chat_service.crypto.cipher import RecordRef
 from chat_service.errors import IntegrityError
@@ -58,6 +63,7 @@ class MessageCodec:
         client_msg_id: str,
         text: str | None,
         target_seq: int | None,
+        attachments: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         """The document of a new log entry, its text sealed; ``seq`` comes at insert."""
         message_id = new_id("m")
@@ -77,6 +83,7 @@ class MessageCodec:
             "edited_at": None,
             "deleted": False,
             "edit_seq": 0,
+            "attachments": attachments or [],
         }
 
     async def decode(
@@ -109,4 +116,5 @@ class MessageCodec:
             deleted=bool(doc.get("deleted")),
             target_seq=doc.get("target_seq"),
             text_error=text_error,
+            attachments=[MessageAttachment(**a) for a in doc.get("attachments") or []],
         )

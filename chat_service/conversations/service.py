@@ -7,6 +7,7 @@ same ``not_found`` as an id that does not exist.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,7 @@ from chat_service.conversations.schemas import (
     MessagePublic,
 )
 from chat_service.conversations.sealing import MessageCodec
+from chat_service.conversations.writing import AttachmentClaims, MessageWriter, SendResult
 from chat_service.crypto import FieldCipher
 from chat_service.errors import BadRequest, Forbidden, NotFound
 from chat_service.ids import is_internal_id, new_id
@@ -45,12 +47,6 @@ Actor = UserPrincipal | ServerPrincipal
 class Limits:
     max_message_chars: int
     history_page_max: int
-
-
-@dataclass(frozen=True)
-class SendResult:
-    message: MessagePublic
-    created: bool
 
 
 # A user's conversations are ordered by activity in memory, over at most this many.
@@ -73,6 +69,7 @@ class ConversationService:
         users: UserDirectory,
         cipher: FieldCipher,
         publisher: EventPublisher,
+        claims: AttachmentClaims,
         clock: Clock,
         limits: Limits,
     ) -> None:
@@ -82,6 +79,7 @@ class ConversationService:
         self._users = users
         self._codec = MessageCodec(cipher, clock)
         self._publisher = publisher
+        self._writer = MessageWriter(messages, self._codec, publisher, claims)
         self._clock = clock
         self._limits = limits
 
@@ -170,6 +168,10 @@ class ConversationService:
         """Checked on every frame, not only at subscribe time."""
         return await self._visible(user, conv_id)
 
+    async def check_access(self, actor: Actor, conv_id: str) -> dict[str, Any]:
+        """The conversation if ``actor`` may see it, else ``not_found``."""
+        return await self._visible(actor, conv_id)
+
     # -- messages ------------------------------------------------------------
 
     async def send(
@@ -178,10 +180,16 @@ class ConversationService:
         conv_id: str,
         *,
         client_msg_id: str,
-        text: str,
+        text: str | None,
         as_user: str | None = None,
+        attachments: Sequence[str] = (),
     ) -> SendResult:
+        """A message with text, photos (ids of the sender's uploads) or both."""
         conv = await self._visible(actor, conv_id)
+        if text is None and not attachments:
+            raise BadRequest("a message needs text, attachments or both", code="invalid_text")
+        if attachments and not isinstance(actor, UserPrincipal):
+            raise BadRequest("photos are sent by the user who uploaded them", code="user_required")
         kind: MessageKind
         if isinstance(actor, UserPrincipal):
             sender, kind = actor.user_id, "text"
@@ -193,12 +201,13 @@ class ConversationService:
             sender, kind = as_user, "text"
         else:
             sender, kind = SYSTEM_SENDER, "system"
-        return await self._append(
+        return await self._writer.append(
             conv,
             sender=sender,
             kind=kind,
             client_msg_id=client_msg_id,
-            text=self._text(text),
+            text=None if text is None else self._text(text),
+            attachment_ids=attachments,
         )
 
     async def edit(
@@ -214,7 +223,7 @@ class ConversationService:
             is None
         ):
             await self._own_message(user, conv_id, target_seq)
-        result = await self._append(
+        result = await self._writer.append(
             conv,
             sender=user.user_id,
             kind="edit",
@@ -250,7 +259,7 @@ class ConversationService:
             is None
         ):
             await self._own_message(user, conv_id, target_seq, allow_deleted=True)
-        result = await self._append(
+        result = await self._writer.append(
             conv,
             sender=user.user_id,
             kind="delete",
@@ -259,6 +268,11 @@ class ConversationService:
             target_seq=target_seq,
         )
         if result.message.kind == "delete" and result.message.target_seq is not None:
+            target = await self._messages.get_by_seq(conv_id, result.message.target_seq)
+            if target is not None:
+                # Photos first: a crash in between leaves a tombstone-to-be that a
+                # resend of the delete finishes.
+                await self._writer.discard_attachments(user.tenant, conv_id, target)
             await self._messages.scrub(conv_id, result.message.target_seq)
         return result
 
@@ -346,40 +360,6 @@ class ConversationService:
         if target.get("deleted") and not allow_deleted:
             raise BadRequest("message was deleted", code="message_deleted")
         return target
-
-    async def _append(
-        self,
-        conv: dict[str, Any],
-        *,
-        sender: str,
-        kind: MessageKind,
-        client_msg_id: str,
-        text: str | None,
-        target_seq: int | None = None,
-    ) -> SendResult:
-        doc, created = await self._messages.append(
-            await self._codec.new_entry(
-                conv,
-                sender=sender,
-                kind=kind,
-                client_msg_id=client_msg_id,
-                text=text,
-                target_seq=target_seq,
-            )
-        )
-        # A fresh entry holds the text we just sealed; only a resend's original is opened.
-        message = await self._codec.decode(
-            conv["tenant"], doc, known_text=text if created else None
-        )
-        # Published on resends too: a lost publish is repaired, and receivers drop
-        # what they already have by seq.
-        event = {
-            "type": "message",
-            "conversation_id": conv["_id"],
-            "message": message.model_dump(mode="json"),
-        }
-        await self._publisher.publish(conv["tenant"], conv["_id"], event)
-        return SendResult(message=message, created=created)
 
     async def _public(
         self, doc: dict[str, Any], activity: tuple[int, Any] | None

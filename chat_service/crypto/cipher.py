@@ -64,15 +64,23 @@ class FieldCipher:
     async def encrypt(
         self, ref: RecordRef, plaintext: str, *, scope: str, moment: datetime
     ) -> EncryptedField:
-        if self._disabled:
-            return EncryptedField(PLAINTEXT_KEY_ID, plaintext.encode("utf-8"))
-        key_id, key = await self._keys.current_key(ref.tenant, scope, period_of(moment))
-        return EncryptedField(key_id, seal(key, plaintext.encode("utf-8"), ref.aad()))
+        return await self.encrypt_bytes(ref, plaintext.encode("utf-8"), scope=scope, moment=moment)
 
     async def decrypt(self, ref: RecordRef, field: EncryptedField) -> str:
+        return (await self.decrypt_bytes(ref, field)).decode("utf-8")
+
+    async def encrypt_bytes(
+        self, ref: RecordRef, plaintext: bytes, *, scope: str, moment: datetime
+    ) -> EncryptedField:
+        if self._disabled:
+            return EncryptedField(PLAINTEXT_KEY_ID, plaintext)
+        key_id, key = await self._keys.current_key(ref.tenant, scope, period_of(moment))
+        return EncryptedField(key_id, seal(key, plaintext, ref.aad()))
+
+    async def decrypt_bytes(self, ref: RecordRef, field: EncryptedField) -> bytes:
         if field.key_id == PLAINTEXT_KEY_ID:
             if not self._disabled:
                 raise IntegrityError("record is marked unencrypted; refusing to read it")
-            return field.blob.decode("utf-8")
+            return field.blob
         key = await self._keys.key_by_id(ref.tenant, field.key_id)
-        return open_sealed(key, field.blob, ref.aad()).decode("utf-8")
+        return open_sealed(key, field.blob, ref.aad())

@@ -20,9 +20,14 @@ from pydantic import (
     StrictStr,
     TypeAdapter,
     ValidationError,
+    model_validator,
 )
 
-from chat_service.conversations.schemas import CLIENT_MSG_ID_PATTERN
+from chat_service.conversations.schemas import (
+    CLIENT_MSG_ID_PATTERN,
+    MAX_ATTACHMENTS_PER_MESSAGE,
+    AttachmentId,
+)
 from chat_service.ids import INTERNAL_ID_PATTERN
 
 __all__ = [
@@ -83,7 +88,16 @@ class SendFrame(_Frame):
     type: Literal["send"]
     conversation_id: ConversationId
     client_msg_id: ClientMsgId
-    text: Annotated[StrictStr, Field(min_length=1)]
+    text: Annotated[StrictStr, Field(min_length=1)] | None = None
+    attachments: Annotated[
+        tuple[AttachmentId, ...], Field(max_length=MAX_ATTACHMENTS_PER_MESSAGE)
+    ] = ()
+
+    @model_validator(mode="after")
+    def _text_or_attachments(self) -> SendFrame:
+        if self.text is None and not self.attachments:
+            raise ValueError("a message needs text, attachments or both")
+        return self
 
 
 class EditFrame(_Frame):

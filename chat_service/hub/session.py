@@ -116,6 +116,7 @@ class FrameHandler:
             frame.conversation_id,
             client_msg_id=frame.client_msg_id,
             text=frame.text,
+            attachments=list(frame.attachments),
         )
         if result.created:
             self._metrics.messages_stored.inc()

@@ -1,0 +1,1 @@
+"""Photos in conversations: upload, safe re-encoding, encrypted storage, signed links."""

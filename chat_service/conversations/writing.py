@@ -1,0 +1,104 @@
+"""Appending one entry to a conversation's log: claim the photos it carries,
+seal its text, store it with the next ``seq``, publish it.
+
+Photos are claimed under the message's idempotency key before the entry is
+stored, so a resend of the same ``client_msg_id`` claims the same photos again
+and no other message can take them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from chat_service.conversations.events import EventPublisher
+from chat_service.conversations.repository import MessageRepository
+from chat_service.conversations.rules import idempotency_key
+from chat_service.conversations.schemas import MessageKind, MessagePublic
+from chat_service.conversations.sealing import MessageCodec
+
+__all__ = ["AttachmentClaims", "MessageWriter", "SendResult"]
+
+
+class AttachmentClaims(Protocol):
+    """What the conversations domain needs from the attachments domain."""
+
+    async def claim(
+        self, conv: dict[str, Any], sender: str, idem: str, attachment_ids: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        """Reserve uploaded photos for one message; returns what the message
+        records about each. Raises a ``ChatError`` when one cannot be used."""
+        ...
+
+    async def discard(self, tenant: str, conv_id: str, attachment_ids: Sequence[str]) -> None:
+        """Delete the photos of a deleted message."""
+        ...
+
+
+@dataclass(frozen=True)
+class SendResult:
+    message: MessagePublic
+    created: bool
+
+
+class MessageWriter:
+    def __init__(
+        self,
+        messages: MessageRepository,
+        codec: MessageCodec,
+        publisher: EventPublisher,
+        claims: AttachmentClaims,
+    ) -> None:
+        self._messages = messages
+        self._codec = codec
+        self._publisher = publisher
+        self._claims = claims
+
+    async def append(
+        self,
+        conv: dict[str, Any],
+        *,
+        sender: str,
+        kind: MessageKind,
+        client_msg_id: str,
+        text: str | None,
+        target_seq: int | None = None,
+        attachment_ids: Sequence[str] = (),
+    ) -> SendResult:
+        attachments = (
+            await self._claims.claim(
+                conv, sender, idempotency_key(sender, client_msg_id), attachment_ids
+            )
+            if attachment_ids
+            else []
+        )
+        doc, created = await self._messages.append(
+            await self._codec.new_entry(
+                conv,
+                sender=sender,
+                kind=kind,
+                client_msg_id=client_msg_id,
+                text=text,
+                target_seq=target_seq,
+                attachments=attachments,
+            )
+        )
+        # A fresh entry holds the text we just sealed; only a resend's original is opened.
+        message = await self._codec.decode(
+            conv["tenant"], doc, known_text=text if created else None
+        )
+        # Published on resends too: a lost publish is repaired, and receivers drop
+        # what they already have by seq.
+        event = {
+            "type": "message",
+            "conversation_id": conv["_id"],
+            "message": message.model_dump(mode="json"),
+        }
+        await self._publisher.publish(conv["tenant"], conv["_id"], event)
+        return SendResult(message=message, created=created)
+
+    async def discard_attachments(self, tenant: str, conv_id: str, doc: dict[str, Any]) -> None:
+        ids = [a["id"] for a in doc.get("attachments") or []]
+        if ids:
+            await self._claims.discard(tenant, conv_id, ids)
