@@ -93,6 +93,10 @@ class Settings(BaseSettings):
     # Processes that decode and re-encode photos, off the event loop.
     image_workers: int = Field(default=2, ge=1, le=64)
 
+    # How old a process's copy of a marketplace's policy may be: a change is
+    # obeyed everywhere within this many seconds, without a restart.
+    policy_cache_seconds: float = Field(default=2.0, ge=0, le=60)
+
     # Bench-only: lets the benchmark measure the cost of encryption at rest.
     bench_disable_encryption: bool = False
 

@@ -20,12 +20,15 @@ from chat_service.attachments.urls import LinkSigner
 from chat_service.audit import AuditLog, AuditRepository
 from chat_service.auth.tokens import TokenVerifier
 from chat_service.clock import Clock, SystemClock
+from chat_service.compliance.repository import PolicyRepository
+from chat_service.compliance.service import PolicyService
 from chat_service.config import Settings
 from chat_service.conversations.repository import (
     ConversationRepository,
     MessageRepository,
     ReadRepository,
 )
+from chat_service.conversations.schemas import MAX_ATTACHMENTS_PER_MESSAGE
 from chat_service.conversations.service import ConversationService, Limits
 from chat_service.crypto import DataKeyRepository, FieldCipher
 from chat_service.hub.fanout import RedisFanout
@@ -39,6 +42,7 @@ from chat_service.tenants.repository import TenantRepository
 from chat_service.tenants.service import TenantService
 from chat_service.users.repository import UserRepository
 from chat_service.users.service import UserDirectory
+from policies import attachment_byte_limit
 
 __all__ = ["Services", "build_services"]
 
@@ -61,6 +65,7 @@ class Services:
     conversations: ConversationService
     attachments: AttachmentService
     audit: AuditLog
+    policies: PolicyService
     images: ImageProcessor
     rooms: Rooms
     frames: FrameHandler
@@ -114,9 +119,15 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
     audit = AuditLog(audit_repo, clock)
     attachment_repo = AttachmentRepository(db)
 
+    policy_repo = PolicyRepository(db)
+    policies = PolicyService(policy_repo, audit, clock, cache_seconds=settings.policy_cache_seconds)
+
     async def attachment_rules(tenant: str) -> AttachmentRules:
+        policy = await policies.current(tenant)
         return AttachmentRules(
-            allowed=True, max_bytes=settings.attachment_max_bytes, max_per_message=10
+            allowed=policy.attachments.allowed,
+            max_bytes=min(attachment_byte_limit(policy), settings.attachment_max_bytes),
+            max_per_message=min(policy.attachments.max_per_message, MAX_ATTACHMENTS_PER_MESSAGE),
         )
 
     conversations = ConversationService(
@@ -127,6 +138,7 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
         cipher=cipher,
         publisher=fanout,
         claims=AttachmentClaimer(attachment_repo, attachment_rules),
+        policies=policies.current,
         clock=clock,
         limits=Limits(
             max_message_chars=settings.max_message_chars,
@@ -188,7 +200,16 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
         metrics,
     )
     return Services(
-        indexed=(keys, conv_repo, messages, read_repo, user_repo, attachment_repo, audit_repo),
+        indexed=(
+            keys,
+            conv_repo,
+            messages,
+            read_repo,
+            user_repo,
+            attachment_repo,
+            audit_repo,
+            policy_repo,
+        ),
         settings=settings,
         clock=clock,
         stores=stores,
@@ -201,6 +222,7 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
         conversations=conversations,
         attachments=attachments,
         audit=audit,
+        policies=policies,
         images=images,
         rooms=rooms,
         frames=frames,

@@ -83,6 +83,7 @@ DECODER_ERRORS: tuple[type[Exception], ...] = (
     ValueError,
     EOFError,
     IndexError,  # Pillow's GIF reader indexing a short block
+    RuntimeError,  # pillow-heif: libheif errors, its security limits included
     struct.error,
     ImageCms.PyCMSError,
 )

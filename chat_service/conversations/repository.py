@@ -149,7 +149,10 @@ class MessageRepository:
 
     async def scrub(self, conv_id: str, seq: int) -> None:
         """Remove the text of a deleted message and of every edit of it."""
-        gone: Doc = {"$set": {"key_id": None, "text": None, "deleted": True, "attachments": []}}
+        gone: Doc = {
+            "$set": {"key_id": None, "text": None, "deleted": True, "attachments": []},
+            "$unset": {"original": "", "original_key_id": ""},
+        }
         await self._messages.update_one({"conv": conv_id, "seq": seq}, gone)
         await self._messages.update_many({"conv": conv_id, "kind": "edit", "target_seq": seq}, gone)
 

@@ -22,7 +22,7 @@ from chat_service.errors import IntegrityError
 from chat_service.ids import new_id
 from chat_service.users.service import user_scope
 
-__all__ = ["MessageCodec", "text_ref"]
+__all__ = ["MessageCodec", "original_ref", "text_ref"]
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,17 @@ def text_ref(tenant: str, conv_id: str, message_id: str) -> RecordRef:
         collection="messages",
         record_id=message_id,
         field="text",
+        conversation=conv_id,
+    )
+
+
+def original_ref(tenant: str, conv_id: str, message_id: str) -> RecordRef:
+    """The text as written, before masking (kept only when the policy says so)."""
+    return RecordRef(
+        tenant=tenant,
+        collection="messages",
+        record_id=message_id,
+        field="original",
         conversation=conv_id,
     )
 
@@ -51,6 +62,16 @@ class MessageCodec:
             text_ref(conv["tenant"], conv["_id"], message_id),
             text,
             scope=scope,
+            moment=self._clock.now(),
+        )
+
+    async def seal_original(
+        self, conv: dict[str, Any], message_id: str, text: str, sender: str
+    ) -> EncryptedField:
+        return await self._cipher.encrypt(
+            original_ref(conv["tenant"], conv["_id"], message_id),
+            text,
+            scope=user_scope(sender),
             moment=self._clock.now(),
         )
 

@@ -32,7 +32,12 @@ from chat_service.conversations.schemas import (
     MessagePublic,
 )
 from chat_service.conversations.sealing import MessageCodec
-from chat_service.conversations.writing import AttachmentClaims, MessageWriter, SendResult
+from chat_service.conversations.writing import (
+    AttachmentClaims,
+    MessageWriter,
+    PolicySource,
+    SendResult,
+)
 from chat_service.crypto import FieldCipher
 from chat_service.errors import BadRequest, Forbidden, NotFound
 from chat_service.ids import is_internal_id, new_id
@@ -70,6 +75,7 @@ class ConversationService:
         cipher: FieldCipher,
         publisher: EventPublisher,
         claims: AttachmentClaims,
+        policies: PolicySource,
         clock: Clock,
         limits: Limits,
     ) -> None:
@@ -79,7 +85,7 @@ class ConversationService:
         self._users = users
         self._codec = MessageCodec(cipher, clock)
         self._publisher = publisher
-        self._writer = MessageWriter(messages, self._codec, publisher, claims)
+        self._writer = MessageWriter(messages, self._codec, publisher, claims, policies)
         self._clock = clock
         self._limits = limits
 

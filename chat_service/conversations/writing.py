@@ -8,17 +8,24 @@ and no other message can take them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from bson import Binary
 
 from chat_service.conversations.events import EventPublisher
 from chat_service.conversations.repository import MessageRepository
 from chat_service.conversations.rules import idempotency_key
 from chat_service.conversations.schemas import MessageKind, MessagePublic
 from chat_service.conversations.sealing import MessageCodec
+from policies import Policy, mask_contact_details
 
-__all__ = ["AttachmentClaims", "MessageWriter", "SendResult"]
+__all__ = ["AttachmentClaims", "MessageWriter", "PolicySource", "SendResult"]
+
+PolicySource = Callable[[str], Awaitable[Policy]]
+# What people write; system messages and deletes are not masked.
+_MASKED_KINDS = frozenset({"text", "edit"})
 
 
 class AttachmentClaims(Protocol):
@@ -49,11 +56,13 @@ class MessageWriter:
         codec: MessageCodec,
         publisher: EventPublisher,
         claims: AttachmentClaims,
+        policies: PolicySource,
     ) -> None:
         self._messages = messages
         self._codec = codec
         self._publisher = publisher
         self._claims = claims
+        self._policies = policies
 
     async def append(
         self,
@@ -73,17 +82,27 @@ class MessageWriter:
             if attachment_ids
             else []
         )
-        doc, created = await self._messages.append(
-            await self._codec.new_entry(
-                conv,
-                sender=sender,
-                kind=kind,
-                client_msg_id=client_msg_id,
-                text=text,
-                target_seq=target_seq,
-                attachments=attachments,
-            )
+        original: str | None = None
+        if text is not None and kind in _MASKED_KINDS:
+            policy = await self._policies(conv["tenant"])
+            masked = mask_contact_details(text, policy)
+            if masked.masked:
+                original = text if policy.retention.keep_original_when_masked else None
+                text = masked.text
+        entry = await self._codec.new_entry(
+            conv,
+            sender=sender,
+            kind=kind,
+            client_msg_id=client_msg_id,
+            text=text,
+            target_seq=target_seq,
+            attachments=attachments,
         )
+        if original is not None:
+            # Kept only when the policy says so, sealed like the text, for staff review.
+            sealed = await self._codec.seal_original(conv, entry["_id"], original, sender)
+            entry["original_key_id"], entry["original"] = sealed.key_id, Binary(sealed.blob)
+        doc, created = await self._messages.append(entry)
         # A fresh entry holds the text we just sealed; only a resend's original is opened.
         message = await self._codec.decode(
             conv["tenant"], doc, known_text=text if created else None
