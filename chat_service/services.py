@@ -37,6 +37,8 @@ from chat_service.hub.ratelimit import RateLimiter
 from chat_service.hub.rooms import Rooms
 from chat_service.hub.session import FrameHandler, HubLimits
 from chat_service.metrics import Metrics
+from chat_service.quotes.repository import QuoteRepository
+from chat_service.quotes.service import QuoteService
 from chat_service.stores import Stores, open_stores
 from chat_service.tenants.repository import TenantRepository
 from chat_service.tenants.service import TenantService
@@ -66,6 +68,7 @@ class Services:
     attachments: AttachmentService
     audit: AuditLog
     policies: PolicyService
+    quotes: QuoteService
     images: ImageProcessor
     rooms: Rooms
     frames: FrameHandler
@@ -145,6 +148,8 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
             history_page_max=settings.history_page_max,
         ),
     )
+    quote_repo = QuoteRepository(db)
+    quotes = QuoteService(repository=quote_repo, conversations=conversations, clock=clock)
     images = ImageProcessor(
         ImageLimits(
             max_bytes=settings.attachment_max_bytes,
@@ -209,6 +214,7 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
             attachment_repo,
             audit_repo,
             policy_repo,
+            quote_repo,
         ),
         settings=settings,
         clock=clock,
@@ -223,6 +229,7 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
         attachments=attachments,
         audit=audit,
         policies=policies,
+        quotes=quotes,
         images=images,
         rooms=rooms,
         frames=frames,
