@@ -37,6 +37,8 @@ from chat_service.hub.ratelimit import RateLimiter
 from chat_service.hub.rooms import Rooms
 from chat_service.hub.session import FrameHandler, HubLimits
 from chat_service.metrics import Metrics
+from chat_service.notifications.repository import NotificationRepository, PreferenceRepository
+from chat_service.notifications.service import EmailPreferences, PendingNotifications
 from chat_service.quotes.repository import QuoteRepository
 from chat_service.quotes.service import QuoteService
 from chat_service.stores import Stores, open_stores
@@ -69,6 +71,8 @@ class Services:
     audit: AuditLog
     policies: PolicyService
     quotes: QuoteService
+    notifications: PendingNotifications
+    preferences: EmailPreferences
     images: ImageProcessor
     rooms: Rooms
     frames: FrameHandler
@@ -133,6 +137,9 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
             max_per_message=min(policy.attachments.max_per_message, MAX_ATTACHMENTS_PER_MESSAGE),
         )
 
+    notification_repo = NotificationRepository(db)
+    notifications = PendingNotifications(notification_repo)
+    preferences = EmailPreferences(PreferenceRepository(db), clock)
     conversations = ConversationService(
         conversations=conv_repo,
         messages=messages,
@@ -142,6 +149,7 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
         publisher=fanout,
         claims=AttachmentClaimer(attachment_repo, attachment_rules),
         policies=policies.current,
+        notifications=notifications,
         clock=clock,
         limits=Limits(
             max_message_chars=settings.max_message_chars,
@@ -215,6 +223,7 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
             audit_repo,
             policy_repo,
             quote_repo,
+            notification_repo,
         ),
         settings=settings,
         clock=clock,
@@ -230,6 +239,8 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
         audit=audit,
         policies=policies,
         quotes=quotes,
+        notifications=notifications,
+        preferences=preferences,
         images=images,
         rooms=rooms,
         frames=frames,

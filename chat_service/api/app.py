@@ -20,6 +20,7 @@ from chat_service.conversations.endpoints import router as conversations_router
 from chat_service.dependencies import ServicesDep
 from chat_service.hub.endpoint import WebSocketShortcut
 from chat_service.logs import RequestIdMiddleware
+from chat_service.notifications.endpoints import router as notifications_router
 from chat_service.quotes.endpoints import router as quotes_router
 from chat_service.services import build_services
 
@@ -60,6 +61,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(conversations_router)
     app.include_router(attachments_router)
     app.include_router(quotes_router)
+    app.include_router(notifications_router)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:

@@ -41,6 +41,7 @@ from chat_service.conversations.writing import (
 from chat_service.crypto import FieldCipher
 from chat_service.errors import BadRequest, Forbidden, NotFound
 from chat_service.ids import is_internal_id, new_id
+from chat_service.notifications.service import PendingNotifications
 from chat_service.users.service import UserDirectory
 
 __all__ = ["Actor", "ConversationService", "Limits", "SendResult"]
@@ -76,6 +77,7 @@ class ConversationService:
         publisher: EventPublisher,
         claims: AttachmentClaims,
         policies: PolicySource,
+        notifications: PendingNotifications | None,
         clock: Clock,
         limits: Limits,
     ) -> None:
@@ -85,7 +87,9 @@ class ConversationService:
         self._users = users
         self._codec = MessageCodec(cipher, clock)
         self._publisher = publisher
-        self._writer = MessageWriter(messages, self._codec, publisher, claims, policies)
+        self._writer = MessageWriter(
+            messages, self._codec, publisher, claims, policies, notifications
+        )
         self._clock = clock
         self._limits = limits
 

@@ -19,6 +19,7 @@ from chat_service.conversations.repository import MessageRepository
 from chat_service.conversations.rules import idempotency_key
 from chat_service.conversations.schemas import MessageKind, MessagePublic
 from chat_service.conversations.sealing import MessageCodec
+from chat_service.notifications.service import PendingNotifications
 from policies import Policy, mask_contact_details
 
 __all__ = ["AttachmentClaims", "MessageWriter", "PolicySource", "SendResult"]
@@ -57,7 +58,9 @@ class MessageWriter:
         publisher: EventPublisher,
         claims: AttachmentClaims,
         policies: PolicySource,
+        notifications: PendingNotifications | None = None,
     ) -> None:
+        self._notifications = notifications
         self._messages = messages
         self._codec = codec
         self._publisher = publisher
@@ -107,6 +110,12 @@ class MessageWriter:
         message = await self._codec.decode(
             conv["tenant"], doc, known_text=text if created else None
         )
+        if self._notifications is not None:
+            # On resends too: scheduling is idempotent, so a resend repairs a
+            # schedule that failed after the message was stored.
+            await self._notifications.schedule(
+                conv, message, None, await self._policies(conv["tenant"]), message.created_at
+            )
         # Published on resends too: a lost publish is repaired, and receivers drop
         # what they already have by seq.
         event = {

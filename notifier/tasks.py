@@ -1,0 +1,60 @@
+"""Celery tasks: thin shells around :class:`notifier.delivery.AwayNotifier`.
+
+``dispatch_due`` (run by beat) claims due notifications and enqueues one
+``send_away_email`` per claim. ``send_away_email`` is idempotent: a
+duplicate or redelivered task finds the claim taken and sends nothing.
+Known-safe SMTP failures come back as ``retry`` with a backoff chosen by the
+library; store or Redis outages are retried by Celery with backoff + jitter.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task  # type: ignore[import-untyped]
+from pymongo.errors import PyMongoError
+from redis.exceptions import RedisError
+
+from notifier.runtime import runtime_for
+
+__all__ = ["dispatch_due", "send_away_email"]
+
+_INFRA = (PyMongoError, RedisError, ConnectionError)
+
+
+@shared_task(  # type: ignore[untyped-decorator]
+    bind=True,
+    name="notifier.tasks.dispatch_due",
+    autoretry_for=_INFRA,
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=3,
+)
+def dispatch_due(self: Any) -> int:
+    runtime = runtime_for(self.app)
+    claims = runtime.run(runtime.notifier.dispatch_due())
+    send = self.app.tasks["notifier.tasks.send_away_email"]
+    for claim in claims:
+        # A claim whose message is lost here is taken again when its lease lapses.
+        send.delay(claim.notification_id, claim.claim_id)
+    return len(claims)
+
+
+@shared_task(  # type: ignore[untyped-decorator]
+    bind=True,
+    name="notifier.tasks.send_away_email",
+    autoretry_for=_INFRA,
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    retry_jitter=True,
+    max_retries=20,
+)
+def send_away_email(self: Any, notification_id: str, claim_id: str) -> str:
+    runtime = runtime_for(self.app)
+    outcome = runtime.run(
+        runtime.notifier.deliver(notification_id, claim_id, attempt=self.request.retries)
+    )
+    if outcome.status == "retry":
+        # The library bounds the attempts; Celery's own cap must not cut in first.
+        raise self.retry(countdown=outcome.retry_in, max_retries=None)
+    return outcome.status
