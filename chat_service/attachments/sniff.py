@@ -12,26 +12,31 @@ Nothing here decodes pixels or trusts a file name or a declared content type.
   read as HTML, SVG, PHP or PDF);
 - the width and height the header claims (:func:`header_size`), so a
   decompression bomb is refused before Pillow allocates anything;
-- GIF frames, counted up to the cap (:func:`count_gif_frames`), because
-  Pillow's ``n_frames`` walks every frame (3 s for 15 MB of 1x1 frames).
+- GIF frames, counted up to the cap (:func:`scan_gif`), because Pillow's
+  ``n_frames`` walks every frame (3 s for 15 MB of 1x1 frames).
 
 The readers are bounded by the length of the data and never raise on garbage:
 they answer ``None`` (unknown) and leave the verdict to the decoder. The
-refusals (the :class:`ImageRejected` tree) live here and are re-exported by
-``images.py``.
+limits (:class:`ImageLimits`, including the rendition sizes) and the refusals
+(the :class:`ImageRejected` tree) live here and are re-exported by ``images.py``.
 """
 
 from __future__ import annotations
 
+import re
 import struct
+from dataclasses import dataclass
 from typing import Literal
 
 from chat_service.errors import BadRequest, ChatError, PayloadTooLarge, UnsupportedMedia
 
 __all__ = [
     "MARKUP_SIGNATURES",
+    "SHORT_TAGS",
+    "GifScan",
     "ImageCorrupt",
     "ImageFileTooLarge",
+    "ImageLimits",
     "ImageRejected",
     "ImageTooLarge",
     "SourceFormat",
@@ -43,8 +48,34 @@ __all__ = [
     "find_markup",
     "header_size",
     "inspect_upload",
+    "scan_gif",
     "sniff_format",
 ]
+
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    """Every limit of the pipeline; the defaults suit phone photos."""
+
+    max_bytes: int = 15 * MiB
+    max_pixels: int = 40_000_000
+    max_frames: int = 100
+    full_max_side: int = 4096
+    display_max_side: int = 1280
+    thumb_max_side: int = 320
+    jpeg_quality: int = 85
+
+    def __post_init__(self) -> None:
+        for name in ("max_bytes", "max_pixels", "max_frames", "full_max_side"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"ImageLimits.{name} must be positive")
+        if not 1 <= self.thumb_max_side <= self.display_max_side <= self.full_max_side:
+            raise ValueError("ImageLimits needs 1 <= thumb <= display <= full max side")
+        if not 1 <= self.jpeg_quality <= 95:
+            raise ValueError("ImageLimits.jpeg_quality must be within 1..95")
 
 
 class ImageRejected(ChatError):
@@ -85,19 +116,19 @@ class TooManyFrames(ImageRejected, BadRequest):
 
 SourceFormat = Literal["jpeg", "png", "webp", "gif", "heif"]
 
-# Searched case-insensitively. "<svg" is checked separately: four letters
-# appear by chance in about one compressed 3 MB photo in a hundred, so it only
-# counts when followed by what ends a tag name (whitespace, "/" or ">"), which
-# cuts chance hits some forty-fold. The others are five or more fixed bytes.
+# Searched case-insensitively, anywhere. Short tag names only count when
+# followed by what ends a tag name (whitespace, "/" or ">"), as a browser reads
+# them: "<svg" alone turns up by chance in about one compressed 3 MB photo in
+# 170, "<svg" plus a tag end in about one in 7,000, "<html" plus a tag end in
+# about one in a million. The other signatures are long enough alone.
 MARKUP_SIGNATURES: tuple[bytes, ...] = (
     b"<?php",
     b"<script",
-    b"<html",
     b"<!doctype",
     b"<iframe",
     b"%pdf-",
 )
-_SVG = b"<svg"
+SHORT_TAGS: tuple[bytes, ...] = (b"<svg", b"<html")
 _TAG_NAME_END = frozenset(b" \t\r\n\f/>")
 
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -105,6 +136,7 @@ _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # it is not on the allowlist and libheif here has no AV1 decoder.
 _HEIC_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx"})
 _GENERIC_HEIF_BRANDS = frozenset({b"mif1", b"msf1"})
+_GIF_INTRODUCER = re.compile(rb"[!,;]")
 # JPEG start-of-frame markers: C0-CF except DHT (C4), JPG (C8) and DAC (CC).
 _JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 
@@ -144,12 +176,13 @@ def find_markup(data: bytes) -> str | None:
     for signature in MARKUP_SIGNATURES:
         if signature in folded:
             return signature.decode()
-    at = folded.find(_SVG)
-    while at != -1:
-        after = at + len(_SVG)
-        if after >= len(folded) or folded[after] in _TAG_NAME_END:
-            return _SVG.decode()
-        at = folded.find(_SVG, after)
+    for tag in SHORT_TAGS:
+        at = folded.find(tag)
+        while at != -1:
+            after = at + len(tag)
+            if after >= len(folded) or folded[after] in _TAG_NAME_END:
+                return tag.decode()
+            at = folded.find(tag, after)
     return None
 
 
@@ -167,7 +200,7 @@ def header_size(data: bytes, fmt: SourceFormat) -> tuple[int, int] | None:
         if fmt == "png":
             return _png_size(data)
         if fmt == "gif":
-            return struct.unpack_from("<HH", data, 6) if len(data) >= 10 else None
+            return scan_gif(data, stop_after=1).size
         if fmt == "jpeg":
             return _jpeg_size(data)
         if fmt == "webp":
@@ -256,37 +289,56 @@ def _webp_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def count_gif_frames(data: bytes, stop_after: int) -> int | None:
-    """Image descriptors in a GIF, counting no further than ``stop_after``.
+@dataclass(frozen=True)
+class GifScan:
+    """What one walk over a GIF's blocks found (``frames`` stops at the cap)."""
 
-    Walks the block structure (extensions and image data as length-prefixed
-    sub-blocks) without decoding anything. ``None`` if the structure is
-    damaged before the first frame; the decoder then reports the damage.
+    frames: int
+    size: tuple[int, int] | None  # the screen, grown to hold the first frame
+    too_many_blocks: bool
+
+
+def scan_gif(data: bytes, stop_after: int) -> GifScan:
+    """Walk the block structure the way Pillow's reader does, without decoding.
+
+    Extensions and image data are length-prefixed sub-blocks; stray bytes are
+    skipped up to the next introducer. Counts frames up to ``stop_after`` and
+    walks at most ``8 * stop_after + 64`` blocks: Pillow walks every block
+    before a frame byte by byte, so 15 MB of empty extensions would cost
+    seconds of CPU (``too_many_blocks``).
     """
     if len(data) < 13:
-        return None
+        return GifScan(0, None, False)
+    size = struct.unpack_from("<HH", data, 6)
     flags = data[10]
     pos = 13 + ((3 << ((flags & 0x07) + 1)) if flags & 0x80 else 0)
-    frames = 0
-    end = len(data)
-    while pos < end and frames < stop_after:
+    end, frames, budget = len(data), 0, 8 * stop_after + 64
+    while 0 <= pos < end and frames < stop_after:
+        budget -= 1
+        if budget < 0:
+            return GifScan(frames, size, True)
         introducer = data[pos]
-        if introducer == 0x3B:  # trailer
-            break
         if introducer == 0x21:  # extension: label, then sub-blocks
             pos = _skip_sub_blocks(data, pos + 2)
-        elif introducer == 0x2C:  # image descriptor (10 bytes), local table, LZW size
-            if pos + 10 > end:
-                break
+        elif introducer == 0x2C and pos + 10 <= end:  # descriptor, local table, LZW size
+            if frames == 0:
+                left, top, w, h = struct.unpack_from("<HHHH", data, pos + 1)
+                size = max(size[0], left + w), max(size[1], top + h)
             frames += 1
             local = data[pos + 9]
             pos += 10 + ((3 << ((local & 0x07) + 1)) if local & 0x80 else 0)
             pos = _skip_sub_blocks(data, pos + 1)
+        elif introducer == 0x3B:  # trailer
+            break
         else:
-            break
-        if pos < 0:
-            break
-    return frames or None
+            found = _GIF_INTRODUCER.search(data, pos + 1)
+            pos = found.start() if found else end
+    return GifScan(frames, size, False)
+
+
+def count_gif_frames(data: bytes, stop_after: int) -> int | None:
+    """GIF frames, counted no further than ``stop_after``; ``None`` if none is found."""
+    return scan_gif(data, stop_after).frames or None
 
 
 def _skip_sub_blocks(data: bytes, pos: int) -> int:
@@ -300,10 +352,9 @@ def _skip_sub_blocks(data: bytes, pos: int) -> int:
     return -1
 
 
-def inspect_upload(
-    data: bytes, *, max_bytes: int, max_pixels: int, max_frames: int
-) -> tuple[SourceFormat, int | None]:
+def inspect_upload(data: bytes, limits: ImageLimits) -> tuple[SourceFormat, int | None]:
     """The sniffed format and, for GIF, the frame count; raises :class:`ImageRejected`."""
+    max_bytes, max_pixels, max_frames = limits.max_bytes, limits.max_pixels, limits.max_frames
     if len(data) > max_bytes:
         raise ImageFileTooLarge(f"an image may be at most {max_bytes} bytes")
     fmt = sniff_format(data)
@@ -311,14 +362,18 @@ def inspect_upload(
         raise UnsupportedImage("only JPEG, PNG, WebP, GIF and HEIC images are accepted")
     if find_markup(data) is not None:
         raise UnsupportedImage("the file contains markup or a document besides an image")
+    if fmt == "gif":  # one walk; never Pillow's n_frames, see scan_gif
+        gif = scan_gif(data, stop_after=max_frames + 1)
+        if gif.size is not None:
+            check_pixels(gif.size, max_pixels)
+        if gif.too_many_blocks:
+            raise TooManyFrames("the GIF has too many blocks for its frames")
+        check_frames(gif.frames or 1, max_frames)
+        return fmt, gif.frames or 1
     size = header_size(data, fmt)
     if size is not None:
         check_pixels(size, max_pixels)
-    frames = None
-    if fmt == "gif":  # never Pillow's n_frames: see count_gif_frames
-        frames = count_gif_frames(data, stop_after=max_frames + 1) or 1
-        check_frames(frames, max_frames)
-    return fmt, frames
+    return fmt, None
 
 
 def check_pixels(size: tuple[int, int], max_pixels: int) -> None:

@@ -21,10 +21,11 @@ from pydantic import SecretStr
 
 from chat_service.auth.principals import ServerPrincipal
 from chat_service.auth.tokens import mint_user_token
+from chat_service.cli.devworkers import start_notifier
 from chat_service.cli.server import run_server
 from chat_service.config import DEV_KEK_MARKER, Settings
 from chat_service.conversations.schemas import ConversationCreate, ParticipantIn
-from chat_service.embedded.servers import start_redis, start_store, stop_all
+from chat_service.embedded.servers import ChildServer, start_redis, start_store, stop_all
 from chat_service.services import build_services
 from chat_service.tenants.schemas import TenantCreate
 
@@ -92,7 +93,12 @@ async def seed(settings: Settings, data_dir: Path) -> DevState:
 
 
 def banner(
-    settings: Settings, state: DevState, store_url: str, redis_url: str, data_dir: Path
+    settings: Settings,
+    state: DevState,
+    store_url: str,
+    redis_url: str,
+    data_dir: Path,
+    mail: str = "",
 ) -> str:
     def token(p: ParticipantIn) -> str:
         return mint_user_token(
@@ -115,7 +121,7 @@ Marketplace chat — development mode (embedded default)
   store (MongoDB)   {store_url}
   Redis             {redis_url}
   data folder       {data_dir}   (kept across restarts; delete it to start over)
-
+{mail}
 Demo tenant {state.tenant_id}
   server key        {state.server_key}
   demo conversation {state.conversation_id} (order 1042, buyer-ada and seller-sam)
@@ -144,6 +150,7 @@ def run_dev(*, data_dir: Path, host: str, port: int) -> None:
     # that runs the ``finally`` below, so the child servers are stopped too.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     store = redis = None
+    children: list[ChildServer] = []
     try:
         print(f"starting the embedded store and Redis under {data_dir} ...", flush=True)
         store = start_store(data_dir=data_dir / "store", log_dir=data_dir / "logs")
@@ -158,7 +165,12 @@ def run_dev(*, data_dir: Path, host: str, port: int) -> None:
             keks=SecretStr(kek),
         )
         state = asyncio.run(seed(settings, data_dir))
-        print(banner(settings, state, store.url, redis.url, data_dir), flush=True)
+        children, mail_dir, sink_port = start_notifier(settings, data_dir)
+        mail = (
+            f"  away emails       worker + beat running; mail sink on 127.0.0.1:{sink_port}"
+            f" writes every email to {mail_dir}/*.eml\n"
+        )
+        print(banner(settings, state, store.url, redis.url, data_dir, mail), flush=True)
         run_server(settings)
     finally:
-        stop_all(redis, store)
+        stop_all(*reversed(children), redis, store)

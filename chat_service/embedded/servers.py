@@ -20,7 +20,14 @@ from pathlib import Path
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
-__all__ = ["ChildServer", "EmbeddedError", "free_port", "start_redis", "start_store"]
+__all__ = [
+    "ChildServer",
+    "EmbeddedError",
+    "free_port",
+    "start_process",
+    "start_redis",
+    "start_store",
+]
 
 
 _PR_SET_PDEATHSIG = 1
@@ -93,7 +100,9 @@ def _die_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _spawn(name: str, argv: list[str], log_path: Path) -> subprocess.Popen[bytes]:
+def _spawn(
+    name: str, argv: list[str], log_path: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log_file:
         return subprocess.Popen(  # noqa: S603 - fixed argv, no shell
@@ -103,7 +112,35 @@ def _spawn(name: str, argv: list[str], log_path: Path) -> subprocess.Popen[bytes
             stdin=subprocess.DEVNULL,
             start_new_session=True,
             preexec_fn=_die_with_parent,
+            env=env,
         )
+
+
+def _port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def start_process(
+    name: str,
+    argv: list[str],
+    *,
+    log_dir: Path,
+    env: dict[str, str],
+    port: int | None = None,
+    timeout: float = 30.0,
+) -> ChildServer:
+    """A helper process of the embedded default (mail sink, worker, beat);
+    healthy once ``port`` accepts connections, or at once without a port."""
+    log_path = log_dir / f"{name}.log"
+    url = f"127.0.0.1:{port}" if port else ""
+    server = ChildServer(name, port or 0, url, _spawn(name, argv, log_path, env), log_path)
+    if port is None:
+        return server
+    return _wait_healthy(server, lambda: _port_open(port), timeout)
 
 
 def redis_server_binary() -> str:
