@@ -13,8 +13,11 @@ in any alphabetic TLD. Bare domains and every obfuscated form must end in one
 of :data:`KNOWN_TLDS`, a list of common TLDs that leaves out those which are
 also English words (``it``, ``in``, ``me``, ``to``, ...), so a missing space
 after a full stop (``broken.it arrived``) is not taken for a link. The word
-``at`` counts as ``@`` only between two words with spaces around it, and a
+``at`` (``dot``) counts as ``@`` (``.``) only with spaces on both sides, and a
 full stop counts as a dot only with spaces on both sides or on neither.
+Markers are decided by the characters right around them and every label may
+start a link, so masking one find never turns its neighbours into another:
+masking is idempotent.
 
 Known false positives, accepted because masking too much is the safer
 mistake: ``look at this dot com bubble`` reads as an address.
@@ -55,9 +58,7 @@ _UNIT = re.compile(
 # A scheme URL takes the whole word it starts in ("xhttp://..."), so masking
 # it never leaves half a label behind, and must name a host ("http://[hidden]"
 # is not a link).
-_SCHEME_URL = re.compile(
-    r"(?<![\w%+-])[\w%+-]*?(?:https?|ftp)://[^\W_][^\s<>\"']*", re.IGNORECASE
-)
+_SCHEME_URL = re.compile(r"(?<![\w%+-])[\w%+-]*?(?:https?|ftp)://[^\W_][^\s<>\"']*", re.IGNORECASE)
 _PATH = re.compile(r"[^\s<>\"']*")
 _TRAILING = ".,;:!?'\""
 _CLOSERS = {")": "(", "]": "[", "}": "{"}
@@ -115,9 +116,8 @@ def _units(text: str) -> list[_Unit]:
         unit.ws_before = ws
         ws = False
         raw.append(unit)
-    # Markers depend on their neighbours: decide them now.
+    # Markers depend on the whitespace around them: decide them now.
     for index, unit in enumerate(raw):
-        before = raw[index - 1] if index else None
         after = raw[index + 1] if index + 1 < len(raw) else None
         ws_after = after is None or after.ws_before
         if unit.kind == "@":
@@ -125,21 +125,15 @@ def _units(text: str) -> list[_Unit]:
         elif unit.kind == ".":
             unit.kind = _DOT if unit.ws_before == ws_after else _BREAK
             unit.plain = not unit.ws_before
-        elif unit.kind == _LABEL and unit.text in MARKER_WORDS:
-            between_words = (
-                before is not None
-                and before.kind == _LABEL
-                and after is not None
-                and after.kind == _LABEL
-            )
-            if between_words and unit.ws_before and ws_after:
-                unit.kind = _AT if unit.text == "at" else _DOT
-                unit.plain = False
+        elif unit.kind == _LABEL and unit.text in MARKER_WORDS and unit.ws_before and ws_after:
+            unit.kind = _AT if unit.text == "at" else _DOT
+            unit.plain = False
     return raw
 
 
 def _chains(units: list[_Unit]) -> list[list[_Unit]]:
-    """Maximal ``label (marker label)*`` sequences."""
+    """Maximal ``label (marker label)*`` sequences; one that starts with an
+    ``@`` gets an empty first label."""
     chains: list[list[_Unit]] = []
     chain: list[_Unit] = []
 
@@ -159,13 +153,17 @@ def _chains(units: list[_Unit]) -> list[list[_Unit]]:
             chain.append(unit)
         else:
             flush()
+            if unit.kind == _AT:
+                # "@example.com": an address whose local part is missing, or
+                # was masked away; it must read the same either way.
+                chain.extend([_Unit(_LABEL, unit.start, unit.start, ""), unit])
     flush()
     return chains
 
 
 def _host_label(label: str) -> bool:
     return (
-        len(label) <= 63
+        0 < len(label) <= 63
         and label[0] != "-"
         and label[-1] != "-"
         and all(char.isalnum() or char == "-" for char in label)
@@ -174,19 +172,6 @@ def _host_label(label: str) -> bool:
 
 def _tld(label: str, *, any_alpha: bool) -> bool:
     return label.isalpha() and 2 <= len(label) <= 24 and (any_alpha or label in KNOWN_TLDS)
-
-
-def _host(labels: list[_Unit], dots: list[_Unit], *, plain: bool, www: bool) -> int:
-    """How many of ``labels`` make the longest valid host (0 if none): host
-    labels all the way, at least two, ending in an acceptable TLD."""
-    best = 0
-    for count, label in enumerate(labels, start=1):
-        if not _host_label(label.text):
-            break
-        plain = plain and (count == 1 or dots[count - 2].plain)
-        if count >= 2 and _tld(label.text, any_alpha=plain and www):
-            best = count
-    return best
 
 
 class _Cover:
@@ -206,6 +191,51 @@ class _Cover:
         self._end = max(self._end, end)
 
 
+def _host(labels: list[_Unit], dots: list[_Unit], *, plain: bool) -> int:
+    """How many of ``labels`` (an address's domain) make the longest valid
+    host, 0 if none: host labels all the way, at least two, ending in a TLD
+    (any alphabetic one while every marker so far is plain)."""
+    best = 0
+    for count, label in enumerate(labels, start=1):
+        if not _host_label(label.text):
+            break
+        plain = plain and (count == 1 or dots[count - 2].plain)
+        if count >= 2 and _tld(label.text, any_alpha=plain):
+            best = count
+    return best
+
+
+def _hosts(labels: list[_Unit], dots: list[_Unit], cover: _Cover) -> list[tuple[int, int]]:
+    """Links among dot-joined host labels, as ``(first, last)`` label indexes.
+
+    Every label not inside an earlier link may start a host, so what is found
+    does not depend on what stands before a label (masking that part away
+    changes nothing): the longest host ending in a known TLD, else one
+    starting with ``www`` and plain dots, ending in any alphabetic TLD.
+    Linear: "last TLD at or before" tables instead of a scan per start.
+    """
+    size = len(labels)
+    last_known, last_alpha, next_weak = [-1] * size, [-1] * size, [size - 1] * size
+    for index, label in enumerate(labels):
+        previous = (last_known[index - 1], last_alpha[index - 1]) if index else (-1, -1)
+        last_known[index] = index if _tld(label.text, any_alpha=False) else previous[0]
+        last_alpha[index] = index if _tld(label.text, any_alpha=True) else previous[1]
+    for index in range(size - 2, -1, -1):
+        next_weak[index] = index if not dots[index].plain else next_weak[index + 1]
+    hosts: list[tuple[int, int]] = []
+    start = 0
+    while start < size - 1:
+        last = last_known[size - 1]
+        if labels[start].text == "www":
+            last = max(last, last_alpha[next_weak[start]])
+        if last > start and not cover.reaches(labels[start].start):
+            hosts.append((start, last))
+            start = last + 1
+        else:
+            start += 1
+    return hosts
+
+
 def _scan_chain(chain: list[_Unit], text: str, found: list[Found], cover: _Cover) -> None:
     labels = chain[0::2]
     markers = chain[1::2]  # markers[k] sits between labels[k] and labels[k + 1]
@@ -219,13 +249,9 @@ def _scan_chain(chain: list[_Unit], text: str, found: list[Found], cover: _Cover
         last = k + 1
         while last < len(markers) and markers[last].kind == _DOT:
             last += 1
-        local_plain = all(m.plain for m in markers[first:k])
-        count = _host(
-            labels[k + 1 : last + 1],
-            markers[k + 1 : last],
-            plain=marker.plain and local_plain,
-            www=True,  # a plain address may end in any alphabetic TLD
-        )
+        # Only the "@" and the domain decide: the local part may be cut short
+        # by masking what stands before it, and that must not change anything.
+        count = _host(labels[k + 1 : last + 1], markers[k + 1 : last], plain=marker.plain)
         if not count:
             continue
         domain = labels[k + 1 : k + 1 + count]
@@ -234,33 +260,28 @@ def _scan_chain(chain: list[_Unit], text: str, found: list[Found], cover: _Cover
         found.append(Found("email", labels[first].start, domain[-1].end, address))
         for index in range(first, k + 1 + count):
             used[index] = True
-    # Links: runs of dot-joined labels that no address used.
+    # Links: runs of dot-joined host labels that no address used.
     index = 0
     while index < len(labels):
         end = index
-        while end < len(markers) and markers[end].kind == _DOT:
+        while end < len(labels) and not used[end] and _host_label(labels[end].text):
             end += 1
-        segment = range(index, end + 1)
-        index = end + 1
-        if any(used[i] for i in segment) or cover.reaches(labels[segment.start].start):
-            continue
-        www = labels[segment[0]].text == "www"
-        count = _host(
-            labels[segment.start : segment.stop],
-            markers[segment.start : segment.stop - 1],
-            plain=True,
-            www=www,
-        )
-        if count:
-            first_unit, last_unit = labels[segment.start], labels[segment.start + count - 1]
-            stop = last_unit.end
-            follow = text[stop : stop + 2]
-            if follow[:1] in ("/", "?", "#") or (follow[:1] == ":" and follow[1:].isdigit()):
-                path = _PATH.match(text, stop)
-                stop = _trim(text, stop, path.end() if path else stop)
-            host = ".".join(unit.text for unit in labels[segment.start : segment.start + count])
-            found.append(Found("url", first_unit.start, stop, host))
-            cover.extend(stop)
+            if end < len(labels) and markers[end - 1].kind != _DOT:
+                break
+        run = labels[index:end]
+        for first, last in _hosts(run, markers[index : max(index, end - 1)], cover):
+            _add_link(run[first : last + 1], text, found, cover)
+        index = max(end, index + 1)
+
+
+def _add_link(host: list[_Unit], text: str, found: list[Found], cover: _Cover) -> None:
+    stop = host[-1].end
+    follow = text[stop : stop + 2]
+    if follow[:1] in ("/", "?", "#") or (follow[:1] == ":" and follow[1:].isdigit()):
+        path = _PATH.match(text, stop)
+        stop = _trim(text, stop, path.end() if path else stop)
+    found.append(Found("url", host[0].start, stop, ".".join(unit.text for unit in host)))
+    cover.extend(stop)
 
 
 def find_addresses_and_links(text: str) -> list[Found]:

@@ -2,11 +2,11 @@
 
 A *run* is a sequence of number tokens joined only by short separators:
 
-* number tokens: digit runs (any script's decimal digits, and characters such
-  as superscript or full-width digits whose compatibility form is a digit), English number words
-  (``zero``/``oh`` .. ``nine``, ``ten`` .. ``nineteen``, ``twenty`` ..
-  ``ninety``, so ``twenty two`` is ``22``) and ``double``/``triple`` before a
-  number;
+* number tokens: digit runs (decimal digits of any script, and characters
+  whose compatibility form is digits: superscript, full-width, circled),
+  English number words (``zero``/``oh`` .. ``nine``, ``ten`` .. ``nineteen``,
+  ``twenty`` .. ``ninety``, so ``twenty two`` is ``22``) and
+  ``double``/``triple`` before a number;
 * separators: whitespace, ``- . ( ) [ ] { } / \\ _ * ~ + |``, dashes, bullets
   and invisible format characters, at most :data:`MAX_GAP` characters between
   two tokens; a comma joins tokens unless it stands between two digit runs
@@ -14,15 +14,20 @@ A *run* is a sequence of number tokens joined only by short separators:
 
 A run with at least :data:`MIN_DIGITS` digits is a phone number unless it is
 made only of digits and looks like an amount of money (a currency symbol
-right before or after it), a date (``2025-05-03``, ``03/05/2025``) or a decimal
-(``12345.67``). So ``40 units at $12``, ``order #1042`` and ``May 3 2025`` are
-left alone, while ``(555) 123-4567``, ``+44 20 7946 0958`` and ``five five five
-one two three four`` are found. Lists of numbers with seven digits between
-them (``sizes 36 38 40 42``) are found too: the rule cannot tell them apart
-from ``06 12 34 56 78``, and masking too much is the safer mistake.
+right before or after one number of at most nine digits, or one grouped in
+thousands: ``$1250000``, ``€1.250.000``), a date (``2025-05-03``,
+``03/05/2025``) or a decimal (``12345.67``). So ``40 units at $12``,
+``order #1042`` and ``May 3 2025`` are left alone, while ``(555) 123-4567``,
+``+44 20 7946 0958`` and ``five five five one two three four`` are found.
+Lists of numbers with seven digits between them (``sizes 36 38 40 42``) are
+found too: the rule cannot tell them from ``06 12 34 56 78``, and masking too
+much is the safer mistake.
 
-One pass over the text with a tokenising regex made of single character
-classes: linear time, no backtracking.
+A phone number written inside a word (``call5551234567now``) takes the whole
+word, so masking never leaves half a word that could read differently later.
+
+One pass over the text with a tokenising regex of single character classes:
+linear time, no backtracking.
 """
 
 from __future__ import annotations
@@ -70,6 +75,7 @@ _SEPARATORS = frozenset("-.()[]{}/\\_*~+|,\u2010\u2011\u2012\u2013\u2014\u2015\u
 _CURRENCY = frozenset("$€£¥₹")
 _DATE_SEPARATORS = frozenset("-/.")
 _MAX_AMOUNT_DIGITS = 9  # "$5551234567" is a phone number, not $5.5 billion
+_THOUSANDS = frozenset(". \u00a0\u202f")
 
 
 @dataclass
@@ -147,14 +153,27 @@ def _is_date(groups: list[str], seps: list[str]) -> bool:
     return False
 
 
+def _is_amount(groups: list[str], seps: list[str]) -> bool:
+    """``1250000``, ``1.250.000``, ``1 250 000.50``: one number, or thousands."""
+    if seps and seps[-1] == "." and len(groups[-1]) <= 2:  # cents
+        groups, seps = groups[:-1], seps[:-1]
+    if len(groups) == 1:
+        return len(groups[0]) <= _MAX_AMOUNT_DIGITS
+    return (
+        len(set(seps)) == 1
+        and seps[0] in _THOUSANDS
+        and 1 <= len(groups[0]) <= 3
+        and all(len(group) == 3 for group in groups[1:])
+    )
+
+
 def _is_not_a_phone(text: str, run: _Run) -> bool:
     """Only runs made of digits alone can be amounts, dates or decimals."""
     if not all(is_digits for _, _, is_digits in run.parts):
         return False
     groups = [text[start:end] for start, end, _ in run.parts]
     seps = [text[run.parts[i][1] : run.parts[i + 1][0]] for i in range(len(run.parts) - 1)]
-    amount = len(groups) == 1 or (len(groups) == 2 and seps == ["."])
-    if amount and len(groups[0]) <= _MAX_AMOUNT_DIGITS and _looks_like_money(text, run):
+    if _is_amount(groups, seps) and _looks_like_money(text, run):
         return True
     if _is_date(groups, seps):
         return True
@@ -187,17 +206,21 @@ def find_phone_numbers(text: str, blocked: Sequence[tuple[int, int]] = ()) -> li
         if len(digits) < MIN_DIGITS or _is_not_a_phone(text, current):
             return
         start, end = current.start, current.end
-        # Take whole words ("call5551234567now"): masking half a word would
-        # leave a new word behind that could read differently the next time.
-        while start > floor and _in_word(text[start - 1]) and free(start - 1):
-            start -= 1
-        while end < len(text) and _in_word(text[end]) and free(end):
-            end += 1
         for _ in range(2):  # "+1 ...", "(555) ...", "(+1) ..."
             if start > floor and text[start - 1] in "+(" and free(start - 1):
                 start -= 1
         span = text[start:end]
         if span.count("(") > span.count(")") and text[end : end + 1] == ")" and free(end):
+            end += 1
+        # Take whole words ("call5551234567now", "x+15551234567"): masking half
+        # a word would leave a new word behind that could read differently.
+        while start > floor and _in_word(text[start]) and _in_word(text[start - 1]):
+            if not free(start - 1):
+                break
+            start -= 1
+        while end < len(text) and _in_word(text[end - 1]) and _in_word(text[end]):
+            if not free(end):
+                break
             end += 1
         found.append(Found("phone", start, end, digits))
         floor = end
