@@ -20,6 +20,7 @@ __all__ = [
     "MessageKind",
     "MessagePage",
     "MessagePublic",
+    "MessageVia",
     "ParticipantIn",
     "ParticipantPublic",
     "ReadMark",
@@ -30,6 +31,8 @@ __all__ = [
 
 SubjectType = Literal["order", "quote"]
 MessageKind = Literal["text", "system", "edit", "delete"]
+# How a message reached the service: the widget/API, or a reply to an away email.
+MessageVia = Literal["chat", "email"]
 CLIENT_MSG_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 SYSTEM_SENDER = "system"
 # The hard cap; a marketplace's policy may allow fewer.
@@ -92,6 +95,7 @@ class MessagePublic(BaseModel):
     # Set when the text could not be shown: "integrity_error" or "key_destroyed".
     text_error: str | None = None
     attachments: list[MessageAttachment] = Field(default_factory=list)
+    via: MessageVia = "chat"
 
 
 class ConversationPublic(BaseModel):

@@ -15,6 +15,7 @@ from chat_service.conversations.schemas import (
     MessageAttachment,
     MessageKind,
     MessagePublic,
+    MessageVia,
 )
 from chat_service.crypto import EncryptedField, FieldCipher
 from chat_service.crypto.cipher import RecordRef
@@ -85,6 +86,7 @@ class MessageCodec:
         text: str | None,
         target_seq: int | None,
         attachments: list[dict[str, Any]] | None = None,
+        via: MessageVia = "chat",
     ) -> dict[str, Any]:
         """The document of a new log entry, its text sealed; ``seq`` comes at insert."""
         message_id = new_id("m")
@@ -105,6 +107,7 @@ class MessageCodec:
             "deleted": False,
             "edit_seq": 0,
             "attachments": attachments or [],
+            "via": via,
         }
 
     async def decode(
@@ -138,4 +141,5 @@ class MessageCodec:
             target_seq=doc.get("target_seq"),
             text_error=text_error,
             attachments=[MessageAttachment(**a) for a in doc.get("attachments") or []],
+            via=doc.get("via", "chat"),
         )

@@ -30,6 +30,7 @@ from chat_service.conversations.schemas import (
     MessageKind,
     MessagePage,
     MessagePublic,
+    MessageVia,
 )
 from chat_service.conversations.sealing import MessageCodec
 from chat_service.conversations.writing import (
@@ -193,8 +194,10 @@ class ConversationService:
         text: str | None,
         as_user: str | None = None,
         attachments: Sequence[str] = (),
+        via: MessageVia = "chat",
     ) -> SendResult:
-        """A message with text, photos (ids of the sender's uploads) or both."""
+        """A message with text, photos (ids of the sender's uploads) or both;
+        ``via="email"`` marks a reply to an away email posted by the notifier."""
         conv = await self._visible(actor, conv_id)
         if text is None and not attachments:
             raise BadRequest("a message needs text, attachments or both", code="invalid_text")
@@ -218,6 +221,7 @@ class ConversationService:
             client_msg_id=client_msg_id,
             text=None if text is None else self._text(text),
             attachment_ids=attachments,
+            via=via,
         )
 
     async def edit(

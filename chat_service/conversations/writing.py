@@ -17,7 +17,7 @@ from bson import Binary
 from chat_service.conversations.events import EventPublisher
 from chat_service.conversations.repository import MessageRepository
 from chat_service.conversations.rules import idempotency_key
-from chat_service.conversations.schemas import MessageKind, MessagePublic
+from chat_service.conversations.schemas import MessageKind, MessagePublic, MessageVia
 from chat_service.conversations.sealing import MessageCodec
 from chat_service.notifications.service import PendingNotifications
 from policies import Policy, mask_contact_details
@@ -77,6 +77,7 @@ class MessageWriter:
         text: str | None,
         target_seq: int | None = None,
         attachment_ids: Sequence[str] = (),
+        via: MessageVia = "chat",
     ) -> SendResult:
         attachments = (
             await self._claims.claim(
@@ -100,6 +101,7 @@ class MessageWriter:
             text=text,
             target_seq=target_seq,
             attachments=attachments,
+            via=via,
         )
         if original is not None:
             # Kept only when the policy says so, sealed like the text, for staff review.
