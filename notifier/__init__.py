@@ -1,4 +1,4 @@
-"""Away e-mail notifications (the outbound half; reply-by-email comes later).
+"""Away e-mail notifications (the outbound half; reply-by-email in notifier.inbound).
 
 Builds on ``chat_service`` (which records pending notifications in
 ``chat_service.notifications``). Modules:

@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 from chat_service.services import Services, build_services
 from notifier.app import settings_of
 from notifier.delivery import AwayNotifier
+from notifier.inbound.config import InboundSettings
+from notifier.inbound.wiring import reply_addresses
 from notifier.wiring import build_notifier
 
 __all__ = ["Runtime", "close_runtime", "runtime_for"]
@@ -28,7 +30,14 @@ class Runtime:
         settings, notifier_settings = settings_of(app)
         self.loop = asyncio.new_event_loop()
         self.services: Services = self.loop.run_until_complete(build_services(settings))
-        self.notifier: AwayNotifier = build_notifier(self.services, notifier_settings)
+        # Away emails carry a reply address when the policy allows replies.
+        self.notifier: AwayNotifier = build_notifier(
+            self.services,
+            notifier_settings,
+            reply_address=reply_addresses(
+                self.services, InboundSettings(environment=settings.environment)
+            ),
+        )
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         return self.loop.run_until_complete(coroutine)

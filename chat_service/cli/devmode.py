@@ -165,10 +165,13 @@ def run_dev(*, data_dir: Path, host: str, port: int) -> None:
             keks=SecretStr(kek),
         )
         state = asyncio.run(seed(settings, data_dir))
-        children, mail_dir, sink_port = start_notifier(settings, data_dir)
+        parts = start_notifier(settings, data_dir)
+        children = parts.children
         mail = (
-            f"  away emails       worker + beat running; mail sink on 127.0.0.1:{sink_port}"
-            f" writes every email to {mail_dir}/*.eml\n"
+            f"  away emails       worker + beat running; mail sink on 127.0.0.1:{parts.sink_port}"
+            f" writes every email to {parts.mail_dir}/*.eml\n"
+            f"  email replies     SMTP listener on 127.0.0.1:{parts.inbound_port}"
+            " (send a reply to the Reply-To address there)\n"
         )
         print(banner(settings, state, store.url, redis.url, data_dir, mail), flush=True)
         run_server(settings)

@@ -1,5 +1,6 @@
 """The background parts of ``chat-service dev``: a mail sink that keeps every
-email as a file, the notifier's Celery worker and its beat scheduler.
+email as a file, the notifier's Celery worker and its beat scheduler, and the
+listener that takes replies to away emails.
 
 They run as child processes started by command line (``python -m ...``), so
 the core never imports the notifier; each gets the same ``CHAT_*`` settings
@@ -10,12 +11,13 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from chat_service.config import Settings
 from chat_service.embedded.servers import ChildServer, free_port, start_process
 
-__all__ = ["settings_env", "start_notifier"]
+__all__ = ["NotifierParts", "settings_env", "start_notifier"]
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -29,9 +31,16 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def start_notifier(settings: Settings, data_dir: Path) -> tuple[list[ChildServer], Path, int]:
-    """Start the mail sink, the worker and beat; returns them, the folder the
-    sink writes ``.eml`` files to, and its SMTP port."""
+@dataclass
+class NotifierParts:
+    children: list[ChildServer]
+    mail_dir: Path
+    sink_port: int
+    inbound_port: int
+
+
+def start_notifier(settings: Settings, data_dir: Path) -> NotifierParts:
+    """Start the mail sink, the worker, beat and the inbound reply listener."""
     logs, mail_dir = data_dir / "logs", data_dir / "mail"
     started: list[ChildServer] = []
     try:
@@ -57,6 +66,24 @@ def start_notifier(settings: Settings, data_dir: Path) -> tuple[list[ChildServer
                 env=env,
             )
         )
+        inbound_port, webhook_port = free_port(), free_port()
+        started.append(
+            start_process(
+                "inbound",
+                [
+                    sys.executable,
+                    "-m",
+                    "notifier.inbound",
+                    "--smtp-port",
+                    str(inbound_port),
+                    "--http-port",
+                    str(webhook_port),
+                ],
+                log_dir=logs,
+                env=env,
+                port=inbound_port,
+            )
+        )
         schedule = data_dir / "celerybeat-schedule"
         started.append(
             start_process(
@@ -70,4 +97,4 @@ def start_notifier(settings: Settings, data_dir: Path) -> tuple[list[ChildServer
         for child in started:
             child.stop()
         raise
-    return started, mail_dir, sink_port
+    return NotifierParts(started, mail_dir, sink_port, inbound_port)
