@@ -20,8 +20,13 @@ from chat_service.attachments.urls import LinkSigner
 from chat_service.audit import AuditLog, AuditRepository
 from chat_service.auth.tokens import TokenVerifier
 from chat_service.clock import Clock, SystemClock
+from chat_service.compliance.erasure import SubjectEraser
+from chat_service.compliance.export import SubjectExporter
+from chat_service.compliance.holds import LegalHolds
 from chat_service.compliance.repository import PolicyRepository
+from chat_service.compliance.retention import RetentionJob
 from chat_service.compliance.service import PolicyService
+from chat_service.compliance.subjects import SubjectRequests
 from chat_service.config import Settings
 from chat_service.conversations.repository import (
     ConversationRepository,
@@ -70,6 +75,9 @@ class Services:
     attachments: AttachmentService
     audit: AuditLog
     policies: PolicyService
+    holds: LegalHolds
+    retention: RetentionJob
+    subjects: SubjectRequests
     quotes: QuoteService
     notifications: PendingNotifications
     preferences: EmailPreferences
@@ -99,7 +107,11 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
     db = stores.db
     metrics = Metrics()
     keys = DataKeyRepository(
-        db["data_keys"], settings.kek_map(), settings.primary_version(), now=clock.now
+        db["data_keys"],
+        settings.kek_map(),
+        settings.primary_version(),
+        now=clock.now,
+        monotonic=clock.monotonic,
     )
     cipher = FieldCipher(keys, disabled_for_bench=settings.bench_disable_encryption)
     tenants = TenantService(TenantRepository(db["tenants"]), cipher, clock)
@@ -155,6 +167,29 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
             max_message_chars=settings.max_message_chars,
             history_page_max=settings.history_page_max,
         ),
+    )
+    holds = LegalHolds(db, audit, clock)
+    retention = RetentionJob(
+        db,
+        keys=keys,
+        cipher=cipher,
+        policies=policies.current,
+        holds=holds,
+        audit=audit,
+        clock=clock,
+    )
+    subjects = SubjectRequests(
+        db,
+        exporter=SubjectExporter(db, cipher, audit, clock),
+        eraser=SubjectEraser(
+            db,
+            keys=keys,
+            holds=holds,
+            audit=audit,
+            clock=clock,
+            forget_conversation=conversations.forget_cached,
+        ),
+        holds=holds,
     )
     quote_repo = QuoteRepository(db)
     quotes = QuoteService(repository=quote_repo, conversations=conversations, clock=clock)
@@ -224,6 +259,9 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
             policy_repo,
             quote_repo,
             notification_repo,
+            holds,
+            retention,
+            subjects,
         ),
         settings=settings,
         clock=clock,
@@ -238,6 +276,9 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
         attachments=attachments,
         audit=audit,
         policies=policies,
+        holds=holds,
+        retention=retention,
+        subjects=subjects,
         quotes=quotes,
         notifications=notifications,
         preferences=preferences,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery  # type: ignore[import-untyped]
+from celery.schedules import crontab  # type: ignore[import-untyped]
 
 from chat_service.config import Settings
 from notifier.config import NotifierSettings
@@ -49,7 +50,13 @@ def make_celery(
                 "schedule": interval,
                 # A tick that could not run in time is replaced by the next one.
                 "options": {"expires": interval},
-            }
+            },
+            "purge-retention-daily": {
+                "task": "notifier.tasks.purge_retention",
+                "schedule": crontab(hour=3, minute=17),
+                # A missed night is caught up by the next one; never two queued.
+                "options": {"expires": 6 * 3600},
+            },
         },
     )
     app.chat_settings = (settings, notifier_settings)

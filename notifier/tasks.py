@@ -9,6 +9,8 @@ library; store or Redis outages are retried by Celery with backoff + jitter.
 
 from __future__ import annotations
 
+import logging
+from dataclasses import asdict
 from typing import Any
 
 from celery import shared_task  # type: ignore[import-untyped]
@@ -17,7 +19,7 @@ from redis.exceptions import RedisError
 
 from notifier.runtime import runtime_for
 
-__all__ = ["dispatch_due", "send_away_email"]
+__all__ = ["dispatch_due", "purge_retention", "send_away_email"]
 
 _INFRA = (PyMongoError, RedisError, ConnectionError)
 
@@ -58,3 +60,23 @@ def send_away_email(self: Any, notification_id: str, claim_id: str) -> str:
         # The library bounds the attempts; Celery's own cap must not cut in first.
         raise self.retry(countdown=outcome.retry_in, max_retries=None)
     return outcome.status
+
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(  # type: ignore[untyped-decorator]
+    bind=True,
+    name="notifier.tasks.purge_retention",
+    autoretry_for=_INFRA,
+    retry_backoff=60,
+    retry_jitter=True,
+    max_retries=5,
+)
+def purge_retention(self: Any) -> dict[str, int]:
+    """Daily: purge what is past retention in every tenant. Resumable and
+    idempotent, so a retry or a redelivered task finishes what a lost one began."""
+    runtime = runtime_for(self.app)
+    report = runtime.run(runtime.services.retention.run())
+    log.info("retention purge done: %s", report.summary())
+    return asdict(report)

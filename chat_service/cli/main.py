@@ -1,7 +1,8 @@
 """``chat-service``: run the service and do operators' chores.
 
 Subcommands: ``dev``, ``serve``, ``migrate``, ``tenant create|list|set-origins``,
-``token``, ``keys generate|rotate``, ``audit verify``. Every production URL and
+``token``, ``keys generate|rotate``, ``audit verify``, ``retention purge``,
+``subject export|erase``, ``hold set|release``. Every production URL and
 secret comes from ``CHAT_*`` environment variables (see README).
 """
 
@@ -22,6 +23,7 @@ from pydantic import ValidationError
 
 from chat_service.auth.tokens import mint_user_token
 from chat_service.cli.audit import add_audit_commands, run_audit
+from chat_service.cli.compliance import add_compliance_commands, run_compliance
 from chat_service.config import Settings
 from chat_service.logs import configure_logging
 
@@ -218,6 +220,7 @@ def _parser() -> argparse.ArgumentParser:
     keys.add_parser("generate", help="print a new random key-encryption key (base64)")
     keys.add_parser("rotate", help="re-wrap all data keys under the primary key-encryption key")
     add_audit_commands(sub)
+    add_compliance_commands(sub)
     return parser
 
 
@@ -251,6 +254,8 @@ def main(argv: list[str] | None = None) -> None:
                 asyncio.run(_keys_rotate())
         case "audit":
             sys.exit(run_audit(args, _settings))
+        case "retention" | "subject" | "hold":
+            sys.exit(run_compliance(args, _settings))
 
 
 if __name__ == "__main__":

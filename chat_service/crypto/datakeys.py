@@ -12,6 +12,7 @@ a person deletes their scope's keys; retention deletes keys of old periods.
 from __future__ import annotations
 
 import secrets
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,7 +52,9 @@ class DataKeyRepository:
         primary_version: int,
         *,
         now: Callable[[], datetime],
+        monotonic: Callable[[], float] = time.monotonic,
         cache_size: int = 4096,
+        cache_seconds: float = 60.0,
     ) -> None:
         if primary_version not in keks:
             raise ValueError("the primary key-encryption key is not configured")
@@ -62,6 +65,11 @@ class DataKeyRepository:
         self._by_id: OrderedDict[str, bytes] = OrderedDict()
         self._by_scope: dict[tuple[str, str, str], str] = {}
         self._cache_size = cache_size
+        # Keys destroyed by another process (erasure, retention) stop being
+        # used here within this many seconds.
+        self._cache_seconds = cache_seconds
+        self._monotonic = monotonic
+        self._fetched_at: dict[str, float] = {}
 
     async def ensure_indexes(self) -> None:
         await self._keys.create_index(
@@ -71,7 +79,7 @@ class DataKeyRepository:
     async def current_key(self, tenant: str, scope: str, period: str) -> tuple[str, bytes]:
         """The (id, key) to seal new data of this scope and period with."""
         key_id = self._by_scope.get((tenant, scope, period))
-        if key_id is not None and key_id in self._by_id:
+        if key_id is not None and key_id in self._by_id and self._fresh(key_id):
             return key_id, self._by_id[key_id]
         doc = await self._keys.find_one({"tenant": tenant, "scope": scope, "period": period})
         if doc is None:
@@ -83,7 +91,7 @@ class DataKeyRepository:
 
     async def key_by_id(self, tenant: str, key_id: str) -> bytes:
         cached = self._by_id.get(key_id)
-        if cached is not None:
+        if cached is not None and self._fresh(key_id):
             self._by_id.move_to_end(key_id)
             return cached
         doc = await self._keys.find_one({"_id": key_id, "tenant": tenant})
@@ -102,6 +110,11 @@ class DataKeyRepository:
     def forget_cache(self) -> None:
         self._by_id.clear()
         self._by_scope.clear()
+        self._fetched_at.clear()
+
+    def _fresh(self, key_id: str) -> bool:
+        fetched = self._fetched_at.get(key_id)
+        return fetched is not None and self._monotonic() - fetched < self._cache_seconds
 
     async def rewrap_all(
         self, *, batch_size: int = 200, progress: Callable[[int, int], None] | None = None
@@ -172,9 +185,11 @@ class DataKeyRepository:
         return open_sealed(kek, bytes(wrapped), aad)
 
     def _remember(self, key_id: str, key: bytes, scope_key: tuple[str, str, str]) -> None:
+        self._fetched_at[key_id] = self._monotonic()
         self._by_id[key_id] = key
         self._by_id.move_to_end(key_id)
         self._by_scope[scope_key] = key_id
         while len(self._by_id) > self._cache_size:
             old_id, _ = self._by_id.popitem(last=False)
+            self._fetched_at.pop(old_id, None)
             self._by_scope = {k: v for k, v in self._by_scope.items() if v != old_id}

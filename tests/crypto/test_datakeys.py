@@ -136,3 +136,27 @@ async def test_bench_plaintext_records_are_refused_when_encryption_is_on(
     sealed = await off.encrypt(REF, "plain", scope="user:u1", moment=NOW)
     with pytest.raises(IntegrityError, match="unencrypted"):
         await services.cipher.decrypt(REF, sealed)
+
+
+async def test_keys_destroyed_elsewhere_stop_being_used_within_the_cache_window(
+    services: Services,
+) -> None:
+    """Another process erased a person: this process's cache must not keep
+    sealing new data under the destroyed key for longer than the window."""
+    ticks = [0.0]
+    collection = services.stores.db["data_keys"]
+    kek = services.settings.kek_map()
+    version = services.settings.primary_version()
+    this = DataKeyRepository(
+        collection, kek, version, now=SystemClock().now, monotonic=lambda: ticks[0]
+    )
+    other = DataKeyRepository(collection, kek, version, now=SystemClock().now)
+    first_id, _ = await this.current_key("t_1", "user:u1", "2026-11")
+    assert await other.destroy_scope("t_1", "user:u1") == 1
+    ticks[0] += 30.0
+    assert (await this.current_key("t_1", "user:u1", "2026-11"))[0] == first_id  # still cached
+    ticks[0] += 31.0
+    fresh_id, _ = await this.current_key("t_1", "user:u1", "2026-11")
+    assert fresh_id != first_id
+    with pytest.raises(KeyDestroyed):
+        await this.key_by_id("t_1", first_id)
