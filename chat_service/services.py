@@ -44,6 +44,9 @@ from chat_service.hub.session import FrameHandler, HubLimits
 from chat_service.metrics import Metrics
 from chat_service.notifications.repository import NotificationRepository, PreferenceRepository
 from chat_service.notifications.service import EmailPreferences, PendingNotifications
+from chat_service.orders.bulk import BulkStatusUpdates
+from chat_service.orders.repository import OrderRepository
+from chat_service.orders.service import OrderService
 from chat_service.quotes.repository import QuoteRepository
 from chat_service.quotes.service import QuoteService
 from chat_service.stores import Stores, open_stores
@@ -79,6 +82,8 @@ class Services:
     retention: RetentionJob
     subjects: SubjectRequests
     quotes: QuoteService
+    orders: OrderService
+    order_uploads: BulkStatusUpdates
     notifications: PendingNotifications
     preferences: EmailPreferences
     images: ImageProcessor
@@ -191,6 +196,14 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
         ),
         holds=holds,
     )
+    order_repo = OrderRepository(db)
+    orders = OrderService(
+        repository=order_repo,
+        conversations=conversations,
+        clock=clock,
+        max_message_chars=settings.max_message_chars,
+    )
+    order_uploads = BulkStatusUpdates(orders, order_repo, clock)
     quote_repo = QuoteRepository(db)
     quotes = QuoteService(repository=quote_repo, conversations=conversations, clock=clock)
     images = ImageProcessor(
@@ -258,6 +271,7 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
             audit_repo,
             policy_repo,
             quote_repo,
+            order_repo,
             notification_repo,
             holds,
             retention,
@@ -280,6 +294,8 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
         retention=retention,
         subjects=subjects,
         quotes=quotes,
+        orders=orders,
+        order_uploads=order_uploads,
         notifications=notifications,
         preferences=preferences,
         images=images,

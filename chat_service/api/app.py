@@ -21,6 +21,9 @@ from chat_service.dependencies import ServicesDep
 from chat_service.hub.endpoint import WebSocketShortcut
 from chat_service.logs import RequestIdMiddleware
 from chat_service.notifications.endpoints import router as notifications_router
+from chat_service.orders.bulk import BULK_MAX_BYTES
+from chat_service.orders.endpoints import BULK_PATH_PATTERN
+from chat_service.orders.endpoints import router as orders_router
 from chat_service.quotes.endpoints import router as quotes_router
 from chat_service.services import build_services
 
@@ -54,13 +57,17 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.http_max_body_bytes,
-        larger=[(upload_path_pattern(), settings.attachment_max_bytes)],
+        larger=[
+            (upload_path_pattern(), settings.attachment_max_bytes),
+            (BULK_PATH_PATTERN, BULK_MAX_BYTES),
+        ],
     )
     app.add_middleware(WebSocketShortcut, path="/v1/ws")
     app.add_middleware(RequestIdMiddleware)
     app.include_router(conversations_router)
     app.include_router(attachments_router)
     app.include_router(quotes_router)
+    app.include_router(orders_router)
     app.include_router(notifications_router)
 
     @app.get("/healthz", tags=["operations"])

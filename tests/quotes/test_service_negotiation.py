@@ -163,7 +163,11 @@ async def test_two_concurrent_actions_never_both_apply(
     results = await asyncio.gather(
         quotes.accept(buyer, quote.id, AcceptIn(revision=1)),
         quotes.decline(seller, quote.id, DeclineIn()),
-        quotes.counter(seller, quote.id, CounterIn(prices={"1": "1", "2": "2"})),
+        quotes.counter(
+            seller,
+            quote.id,
+            CounterIn(prices={"1": "1", "2": "2"}, valid_until=clock.now() + timedelta(days=3)),
+        ),
         return_exceptions=True,
     )
     applied = [r for r in results if not isinstance(r, BaseException)]
