@@ -193,7 +193,10 @@ class AwayNotifier:
             log.info("away email %s deferred %.0fs: %s", nid, delay, exc.reason)
             return Outcome("retry", exc.reason, retry_in=delay)
         sent = await self._repo.mark_emailed(
-            nid, attempt_id, batch.through_seq, {"outcome": "sent", "last_sent_at": now}
+            nid,
+            attempt_id,
+            batch.through_seq,
+            {"outcome": "sent", "last_sent_at": now, "mode": batch.mode},
         )
         if sent:
             await self._follow_up(doc)

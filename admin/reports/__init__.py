@@ -1,0 +1,1 @@
+"""Read-only figures for operators: the notification log and seller response times."""

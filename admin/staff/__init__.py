@@ -1,0 +1,1 @@
+"""Staff of the console: accounts, password sign-in with lockout, server-side sessions."""
