@@ -32,7 +32,6 @@ import asyncio
 import io
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -46,6 +45,7 @@ import pillow_heif
 import psutil
 from PIL import Image, ImageDraw, features
 
+from bench.report import machine as report_machine
 from chat_service.attachments.images import ImageLimits, ImageProcessor, process_image
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -204,23 +204,12 @@ async def measure_pool(
 
 
 def machine() -> dict[str, Any]:
-    model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    """The machine as every bench reports it, plus the image libraries."""
     return {
-        "nproc": os.cpu_count(),
-        "cpu_model": model,
-        "python": platform.python_version(),
+        **report_machine(),
         "pillow": Image.__version__,
         "libjpeg": features.version("jpg"),
         "pillow_heif": pillow_heif.__version__,
-        "loadavg_at_start": os.getloadavg(),
-        "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
 
 
