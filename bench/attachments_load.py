@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import io
-import random
 import secrets
 import shutil
 import sys
@@ -27,8 +25,8 @@ from typing import Any
 import httpx
 import orjson
 import websockets
-from PIL import Image
 
+from bench.attachments_pipeline import phone_photo
 from bench.cluster import ORIGIN, Cluster, cpu_seconds
 from bench.report import machine, percentile, write_json
 from bench.seed import buyer_id, seed, seller_id
@@ -36,24 +34,6 @@ from chat_service.auth.tokens import mint_user_token
 from chat_service.config import Settings
 
 RESULTS = Path(__file__).parent / "results"
-
-
-def phone_photo(width: int = 4000, height: int = 3000, seed_value: int = 7) -> bytes:
-    """A 12-megapixel JPEG that compresses like a photo (smooth shapes plus
-    sensor-like noise), with camera and GPS EXIF, a few megabytes big."""
-    rng = random.Random(seed_value)
-    small = Image.frombytes("RGB", (80, 60), rng.randbytes(80 * 60 * 3))
-    image = small.resize((width, height), Image.Resampling.BICUBIC)
-    noise = Image.frombytes("L", (width, height), rng.randbytes(width * height)).point(
-        lambda v: 118 + v // 24
-    )
-    image = Image.blend(image, Image.merge("RGB", (noise, noise, noise)), 0.12)
-    exif = Image.Exif()
-    exif[0x010F], exif[0x0110], exif[0x0112] = "PhoneMaker", "Phone 15", 6
-    exif[0x8825] = {1: "N", 2: (48.0, 51.0, 29.0), 3: "E", 4: (2.0, 17.0, 40.0)}
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=90, exif=exif)
-    return out.getvalue()
 
 
 class Pair:
@@ -185,7 +165,10 @@ async def run(args: argparse.Namespace, cluster: Cluster, result: dict[str, Any]
     ]
     photo = phone_photo()
     result["photo_bytes"] = len(photo)
-    print(f"photo: {len(photo) / 2**20:.1f} MiB, 4000x3000", file=sys.stderr)
+    print(
+        f"photo: {len(photo) / 2**20:.1f} MiB, 4000x3000 (bench.attachments_pipeline)",
+        file=sys.stderr,
+    )
     result["without_uploads"] = await _chat_phase(
         hub.ws_url, seeded.tenant_id, pairs, args.rate, args.seconds, "a"
     )
