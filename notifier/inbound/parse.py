@@ -53,6 +53,10 @@ class ParseLimits:
     max_text_chars: int = 100_000
 
 
+# Photos taken from one reply; a marketplace policy may allow fewer per message.
+MAX_IMAGES = 10
+
+
 @dataclass(frozen=True)
 class ParsedMail:
     from_address: str | None  # the single address in From, else None
@@ -62,7 +66,10 @@ class ParsedMail:
     headers: dict[str, str]  # lowercased names, first value, decoded, one line
     content_type: str
     text: str  # the whole body text, before stripping
-    attachments: int  # parts that are attachments (not posted yet)
+    attachments: int  # parts that are attachments
+    # The bytes of attached images (declared image/*), at most MAX_IMAGES; the
+    # attachments pipeline decides from the bytes whether each really is one.
+    images: tuple[bytes, ...] = ()
 
 
 def _header(message: Message, name: str) -> str | None:
@@ -135,9 +142,18 @@ def parse_inbound(raw: bytes, limits: ParseLimits) -> ParsedMail:
         leaves = _parts(message, limits)
         plain = html_part = None
         attachments = 0
+        images: list[bytes] = []
         for part in leaves:
             if _is_attachment(part):
                 attachments += 1
+                payload = part.get_payload(decode=True)
+                if (
+                    part.get_content_maintype() == "image"
+                    and isinstance(payload, bytes)
+                    and payload
+                    and len(images) < MAX_IMAGES
+                ):
+                    images.append(payload)
                 continue
             kind = part.get_content_type()
             if kind == "text/plain" and plain is None:
@@ -176,6 +192,7 @@ def parse_inbound(raw: bytes, limits: ParseLimits) -> ParsedMail:
         content_type=message.get_content_type(),
         text=text.replace("\r\n", "\n").replace("\r", "\n"),
         attachments=attachments,
+        images=tuple(images),
     )
 
 

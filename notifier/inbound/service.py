@@ -14,8 +14,11 @@ A store or Redis failure raises :class:`InboundUnavailable` (SMTP 451).
 Exactly once: the chat message's ``client_msg_id`` is derived from the
 Message-ID, so even two concurrent deliveries of one email create one message;
 ``processed_inbound`` (one document per reply address and Message-ID) records
-the outcome; the message itself carries ``via: "email"``. Photos in replies
-are not posted yet (the count is recorded); the text is.
+the outcome; the message itself carries ``via: "email"``. Photos attached to
+a reply go through the attachments pipeline as the replying user's uploads
+(upload ids derived from the Message-ID, so a redelivery finds them) and are
+carried by the same message; a file the pipeline refuses is skipped and
+counted, the rest is posted.
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Literal
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -32,7 +36,8 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from chat_service.auth.principals import ServerPrincipal
+from chat_service.attachments.service import AttachmentService
+from chat_service.auth.principals import ServerPrincipal, UserPrincipal
 from chat_service.clock import Clock
 from chat_service.conversations.service import ConversationService
 from chat_service.errors import ChatError, Unavailable
@@ -69,6 +74,7 @@ class InboundReplies:
         db: AsyncDatabase[Document],
         addresses: ReplyAddresses,
         conversations: ConversationService,
+        attachments: AttachmentService,
         email_of: Callable[[str, str], Awaitable[str | None]],
         policies: Callable[[str], Awaitable[Policy]],
         clock: Clock,
@@ -80,6 +86,7 @@ class InboundReplies:
         self._processed = db["processed_inbound"]
         self._addresses = addresses
         self._conversations = conversations
+        self._attachments = attachments
         self._email_of = email_of
         self._policies = policies
         self._clock = clock
@@ -130,19 +137,27 @@ class InboundReplies:
         wrong_sender = sender_reason(mail, await self._email_of(target.tenant, target.user))
         if wrong_sender is not None:
             raise Refused(wrong_sender)
-        await self._check_allowed(target)
+        participant = await self._check_allowed(target)
         text = strip_reply(mail.text, max_chars=self._limits.max_text_chars)
-        if not text:
-            return await self._record(record_id, target, Outcome("dropped", "empty_reply"), mail)
         if len(text) > self._max_chars:
             text = text[: self._max_chars - 1] + "…"
+        replier = UserPrincipal(
+            tenant=target.tenant,
+            user_id=target.user,
+            name=participant.get("display_name") or target.user,
+            role=participant.get("role", "buyer"),
+            expires_at=self._clock.now() + timedelta(minutes=5),
+        )
+        photos = await self._upload_photos(replier, target, mail, message_key)
+        if not text and not photos:
+            return await self._record(record_id, target, Outcome("dropped", "empty_reply"), mail)
         try:
             result = await self._conversations.send(
-                ServerPrincipal(tenant=target.tenant),
+                replier,
                 target.conversation,
                 client_msg_id=client_msg_id_for(f"{target.user}\n{message_key}"),
-                text=text,
-                as_user=target.user,
+                text=text or None,
+                attachments=photos,
                 via="email",
             )
         except Unavailable:
@@ -152,20 +167,48 @@ class InboundReplies:
         outcome = Outcome("posted", "posted", result.message.seq)
         return await self._record(record_id, target, outcome, mail)
 
-    async def _check_allowed(self, target: ReplyTarget) -> None:
-        """Still a participant, and the policy still allows replies for their role."""
+    async def _upload_photos(
+        self, replier: UserPrincipal, target: ReplyTarget, mail: ParsedMail, message_key: str
+    ) -> list[str]:
+        """The ids of the reply's photos, uploaded as the replier's own."""
+        ids: list[str] = []
+        for index, data in enumerate(mail.images):
+
+            async def body(data: bytes = data) -> AsyncIterator[bytes]:
+                yield data
+
+            try:
+                photo, _ = await self._attachments.upload(
+                    replier,
+                    target.conversation,
+                    client_msg_id_for(f"{target.user}\n{message_key}\n{index}"),
+                    body(),
+                    declared_length=len(data),
+                )
+            except Unavailable:
+                raise
+            except ChatError as exc:
+                log.info("inbound photo skipped", extra={"reason": exc.code})
+                continue
+            ids.append(photo.id)
+        return ids
+
+    async def _check_allowed(self, target: ReplyTarget) -> dict[str, Any]:
+        """Still a participant, and the policy still allows replies for their
+        role; returns the participant."""
         try:
             conv = await self._conversations.check_access(
                 ServerPrincipal(tenant=target.tenant), target.conversation
             )
         except ChatError:
             raise Refused("not_participant") from None
-        roles = {p["user_id"]: p.get("role", "") for p in conv["participants"]}
-        if target.user not in roles:
+        found = [p for p in conv["participants"] if p["user_id"] == target.user]
+        if not found:
             raise Refused("not_participant")
         policy = await self._policies(target.tenant)
-        if not reply_by_email_allowed(policy, email_content_mode(policy, roles[target.user])):
+        if not reply_by_email_allowed(policy, email_content_mode(policy, found[0].get("role", ""))):
             raise Refused("replies_disabled")
+        return dict(found[0])
 
     async def _record(
         self, record_id: str, target: ReplyTarget, outcome: Outcome, mail: ParsedMail
@@ -178,7 +221,7 @@ class InboundReplies:
             "reason": outcome.reason,
             "seq": outcome.seq,
             "via": "email",
-            "attachments_skipped": mail.attachments,
+            "attachments": mail.attachments,
             "created_at": self._clock.now(),
         }
         # A concurrent delivery of the same email may have recorded it first.

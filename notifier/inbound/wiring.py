@@ -34,6 +34,7 @@ def build_inbound(
         db=services.stores.db,
         addresses=reply_addresses(services, inbound),
         conversations=services.conversations,
+        attachments=services.attachments,
         email_of=services.users.email_of,
         policies=services.policies.current,
         clock=services.clock,
