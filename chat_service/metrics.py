@@ -45,6 +45,17 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.away_notifications = Gauge(
+            "chat_away_notifications",
+            "Away-email notifications by state (overdue: pending past their due time)",
+            ["state"],
+            registry=self.registry,
+        )
+
+    def set_away_notifications(self, counts: dict[str, int]) -> None:
+        for state, count in counts.items():
+            self.away_notifications.labels(state=state).set(count)
+
     def bind_gauges(self, connections: Callable[[], int], rooms: Callable[[], int]) -> None:
         self.connections.set_function(lambda: float(connections()))
         self.rooms.set_function(lambda: float(rooms()))

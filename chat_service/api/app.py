@@ -87,6 +87,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
 
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
     async def metrics(services: ServicesDep) -> Response:
+        # The notifier's queue, read from the store (the worker serves no HTTP).
+        services.metrics.set_away_notifications(
+            await services.notifications.repository.state_counts(services.clock.now())
+        )
         return Response(services.metrics.render(), media_type="text/plain; version=0.0.4")
 
     return app

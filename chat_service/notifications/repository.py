@@ -38,6 +38,19 @@ class NotificationRepository:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self._docs = db["notifications"]
 
+    async def state_counts(self, now: datetime) -> dict[str, int]:
+        """Away notifications by state, plus how many pending ones are overdue
+        (the queue the dispatcher has not caught up with), for /metrics."""
+        counts = {state: 0 for state in ("idle", "pending", "claimed", "sending")}
+        async for row in await self._docs.aggregate(
+            [{"$group": {"_id": "$state", "n": {"$sum": 1}}}]
+        ):
+            counts[str(row["_id"])] = int(row["n"])
+        counts["overdue"] = await self._docs.count_documents(
+            {"state": "pending", "due_at": {"$lte": now}}
+        )
+        return counts
+
     async def ensure_indexes(self) -> None:
         await self._docs.create_index(
             [("state", ASCENDING), ("due_at", ASCENDING)], name="state_due"

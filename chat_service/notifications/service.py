@@ -48,6 +48,10 @@ class PendingNotifications:
         self._repo = repository
         self._known: dict[str, datetime] = {}
 
+    @property
+    def repository(self) -> NotificationRepository:
+        return self._repo
+
     async def schedule(
         self,
         conv: dict[str, Any],

@@ -63,3 +63,26 @@ async def test_unknown_routes_and_methods_are_problems(api: Api) -> None:
     client = api.client()
     assert_problem(await client.get("/v2/nothing"), 404, "not_found")
     assert_problem(await client.delete("/healthz"), 405, "method_not_allowed")
+
+
+async def test_metrics_show_the_away_email_queue(api: Api) -> None:
+    """A message to someone offline leaves one pending away notification."""
+    conv = await api.server.post(
+        "/v1/conversations",
+        json={
+            "subject_type": "order",
+            "subject_id": "7001",
+            "participants": [
+                {"user_id": "buyer-1", "role": "buyer", "display_name": "B"},
+                {"user_id": "seller-1", "role": "seller", "display_name": "S"},
+            ],
+        },
+    )
+    sent = await api.user("buyer-1").post(
+        f"/v1/conversations/{conv.json()['id']}/messages",
+        json={"client_msg_id": "m1", "text": "are the chairs in stock?"},
+    )
+    assert sent.status_code == 201
+    text = (await api.client().get("/metrics")).text
+    assert 'chat_away_notifications{state="pending"} 1.0' in text
+    assert 'chat_away_notifications{state="overdue"} 0.0' in text

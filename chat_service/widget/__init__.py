@@ -1,0 +1,1 @@
+"""The embeddable chat widget: its static files, and the development demo pages."""

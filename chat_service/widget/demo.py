@@ -1,0 +1,187 @@
+"""Development-only demo marketplace pages: ``/demo``, ``/demo/buyer``, ``/demo/seller``.
+
+Each page embeds the widget the way a marketplace would: the host page gets a
+token minted server-side (here, from the dev tenant's signing secret) and hands
+it to ``ChatWidget.mount`` in JavaScript, never in a URL. The pages carry the
+strict Content-Security-Policy that docs/widget.md asks of host pages, so the
+demo proves the widget works under it.
+
+The router is only reachable after ``install_demo(app, settings, config)``,
+which refuses production settings; ``chat-service dev`` builds the config from
+``.chat-data/dev-tenant.json``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+from fastapi import APIRouter, FastAPI, Request
+from starlette.responses import HTMLResponse, JSONResponse
+
+from chat_service.auth.tokens import mint_user_token
+from chat_service.config import Settings
+from chat_service.errors import NotFound
+
+__all__ = ["DemoConfig", "DemoUser", "install_demo", "router"]
+
+DemoRole = Literal["buyer", "seller"]
+TOKEN_LIFETIME = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    user_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    """What the demo pages need to mint tokens for the dev tenant's two users."""
+
+    tenant_id: str
+    signing_secret: str = field(repr=False)
+    conversation_id: str
+    audience: str = "marketplace-chat"
+    buyer: DemoUser = DemoUser("buyer-ada", "Ada Buyer")
+    seller: DemoUser = DemoUser("seller-sam", "Sam Seller")
+
+    @classmethod
+    def from_dev_state(cls, path: Path, settings: Settings) -> DemoConfig:
+        """Read ``dev-tenant.json`` as written by ``chat-service dev``."""
+        state = json.loads(path.read_text())
+        return cls(
+            tenant_id=state["tenant_id"],
+            signing_secret=state["signing_secret"],
+            conversation_id=state["conversation_id"],
+            audience=settings.jwt_audience,
+        )
+
+    def user(self, role: DemoRole) -> DemoUser:
+        return self.buyer if role == "buyer" else self.seller
+
+    def token(self, role: DemoRole) -> str:
+        user = self.user(role)
+        return mint_user_token(
+            tenant_id=self.tenant_id,
+            signing_secret=self.signing_secret,
+            audience=self.audience,
+            user_id=user.user_id,
+            name=user.name,
+            role=role,
+            lifetime=TOKEN_LIFETIME,
+        )
+
+
+router = APIRouter(tags=["demo"], include_in_schema=False)
+
+
+def install_demo(app: FastAPI, settings: Settings, config: DemoConfig) -> None:
+    """Serve the demo pages on ``app``; development and test settings only."""
+    if settings.environment == "production":
+        raise RuntimeError("the widget demo pages are for development only")
+    app.state.widget_demo = config
+    app.include_router(router)
+
+
+def _config(request: Request) -> DemoConfig:
+    config: DemoConfig | None = getattr(request.app.state, "widget_demo", None)
+    if config is None:
+        raise NotFound("no demo configured")
+    return config
+
+
+def _role(role: str) -> DemoRole:
+    if role == "buyer" or role == "seller":
+        return role
+    raise NotFound("no such demo page")
+
+
+def content_security_policy(request: Request) -> str:
+    origin = f"{request.url.scheme}://{request.url.netloc}"
+    ws_origin = origin.replace("http", "ws", 1)
+    return (
+        "default-src 'none'; script-src 'self'; style-src 'self'; "
+        f"connect-src 'self' {ws_origin}; img-src 'self' blob: data:; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )
+
+
+def _page(request: Request, title: str, body: str) -> HTMLResponse:
+    document = f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<title>{html.escape(title)}</title>
+<link rel="stylesheet" href="/widget/widget.css">
+<link rel="stylesheet" href="/widget/demo.css">
+</head>
+<body>
+{body}
+</body>
+</html>"""
+    return HTMLResponse(
+        document,
+        headers={
+            "Content-Security-Policy": content_security_policy(request),
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+        },
+    )
+
+
+@router.get("/demo")
+async def demo_index(request: Request) -> HTMLResponse:
+    _config(request)
+    body = """<main class="demo">
+<h1>Demo marketplace</h1>
+<p>Open the buyer and the seller side by side (two windows, or a phone and a laptop).</p>
+<ul>
+<li><a href="/demo/buyer">Buyer: Ada, on her order page</a></li>
+<li><a href="/demo/seller">Seller: Sam, in the seller dashboard</a></li>
+</ul>
+</main>"""
+    return _page(request, "Demo marketplace", body)
+
+
+@router.get("/demo/{role}")
+async def demo_page(role: str, request: Request) -> HTMLResponse:
+    config = _config(request)
+    who = _role(role)
+    base = f"{request.url.scheme}://{request.url.netloc}"
+    mount = {
+        "baseUrl": base,
+        "tenantId": config.tenant_id,
+        "conversationId": config.conversation_id,
+        "token": config.token(who),
+        "tokenUrl": f"/demo/{who}/token",
+    }
+    # JSON in a non-executed script element; "<" escaped so it cannot close the tag.
+    data = json.dumps(mount).replace("<", "\\u003c").replace(">", "\\u003e")
+    data = data.replace("&", "\\u0026")
+    user = config.user(who)
+    heading = "Your order" if who == "buyer" else "Seller dashboard"
+    body = f"""<header class="demo-bar"><strong>Demo marketplace</strong>
+<span>{html.escape(heading)} · signed in as {html.escape(user.name)}</span></header>
+<main class="demo demo-{who}">
+<div id="chat" class="demo-chat"></div>
+</main>
+<script type="application/json" id="chat-config">{data}</script>
+<script src="/widget/widget.js"></script>
+<script src="/widget/widget-extras.js"></script>
+<script src="/widget/demo.js"></script>"""
+    return _page(request, f"Demo: {heading}", body)
+
+
+@router.post("/demo/{role}/token")
+async def demo_token(role: str, request: Request) -> JSONResponse:
+    """A fresh token for the demo page (what a marketplace backend would do)."""
+    config = _config(request)
+    return JSONResponse({"token": config.token(_role(role))}, headers={"Cache-Control": "no-store"})
