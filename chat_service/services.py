@@ -167,6 +167,7 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
         claims=AttachmentClaimer(attachment_repo, attachment_rules),
         policies=policies.current,
         notifications=notifications,
+        audit=audit,
         clock=clock,
         limits=Limits(
             max_message_chars=settings.max_message_chars,

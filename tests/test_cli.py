@@ -13,6 +13,7 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from chat_service.config import Settings
+from chat_service.crypto.cipher import RecordRef
 from chat_service.services import Services
 from chat_service.tenants.schemas import TenantCreate
 from tests.fixtures.app import LiveServer, drop_database, make_settings, random_kek
@@ -200,3 +201,21 @@ def test_serve_refuses_to_start_in_production_without_real_keys(
     assert "configuration error" in result.stderr
     assert expected in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_keys_rotate_rewraps_and_is_audited(settings: Settings, services: Services) -> None:
+    await services.cipher.encrypt(
+        RecordRef(tenant="t_1", collection="messages", record_id="m_1", field="text"),
+        "hello",
+        scope="user:u1",
+        moment=services.clock.now(),
+    )
+    old = settings.keks.get_secret_value()
+    keks = f"{old},2:{random_kek()}"
+    result = run_cli("keys", "rotate", env=chat_env(settings, CHAT_KEKS=keks))
+    assert result.returncode == 0, result.stderr
+    assert "1 re-wrapped under key-encryption key version 2" in result.stdout
+    page = await services.audit.search("_system")
+    assert [(e.action, e.target_id, e.details["rewrapped"]) for e in page.entries] == [
+        ("keys.rotated", "v2", 1)
+    ]

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from chat_service.audit import SYSTEM_TENANT, AuditActor
 from chat_service.auth.tokens import mint_user_token
 from chat_service.cli.audit import add_audit_commands, run_audit
 from chat_service.cli.compliance import add_compliance_commands, run_compliance
@@ -148,6 +149,14 @@ async def _keys_rotate() -> None:
 
     try:
         report = await services.keys.rewrap_all(progress=progress)
+        await services.audit.record(
+            SYSTEM_TENANT,
+            AuditActor.system("keys-rotate"),
+            "keys.rotated",
+            target_type="keys",
+            target_id=f"v{services.settings.primary_version()}",
+            details={"examined": report.examined, "rewrapped": report.rewrapped},
+        )
     finally:
         await services.close()
     print(

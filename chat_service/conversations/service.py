@@ -13,6 +13,7 @@ from typing import Any
 
 from bson import Binary
 
+from chat_service.audit import AuditActor, AuditLog
 from chat_service.auth.principals import ServerPrincipal, UserPrincipal
 from chat_service.clock import Clock
 from chat_service.conversations.events import EventPublisher
@@ -79,6 +80,7 @@ class ConversationService:
         claims: AttachmentClaims,
         policies: PolicySource,
         notifications: PendingNotifications | None,
+        audit: AuditLog | None,
         clock: Clock,
         limits: Limits,
     ) -> None:
@@ -93,6 +95,7 @@ class ConversationService:
         )
         self._clock = clock
         self._limits = limits
+        self._audit = audit
 
     # -- conversations -------------------------------------------------------
 
@@ -300,6 +303,16 @@ class ConversationService:
         limit: int = 50,
     ) -> MessagePage:
         conv = await self._visible(actor, conv_id)
+        if self._audit is not None and (
+            isinstance(actor, ServerPrincipal) or actor.role == "staff"
+        ):  # staff and the backend read people's messages: audited (DESIGN.md)
+            await self._audit.record(
+                actor.tenant,
+                AuditActor.of(actor),
+                "conversation.viewed_by_staff",
+                target_type="conversation",
+                target_id=conv_id,
+            )
         limit = max(1, min(limit, self._limits.history_page_max))
         if before_seq is not None:
             docs = await self._messages.page_before(conv["_id"], before_seq, limit + 1)
