@@ -21,7 +21,7 @@ from pydantic import SecretStr
 
 from chat_service.auth.principals import ServerPrincipal
 from chat_service.auth.tokens import mint_user_token
-from chat_service.cli.devworkers import start_notifier
+from chat_service.cli.devworkers import start_console, start_notifier
 from chat_service.cli.server import run_server
 from chat_service.config import DEV_KEK_MARKER, Settings
 from chat_service.conversations.schemas import ConversationCreate, ParticipantIn
@@ -167,11 +167,15 @@ def run_dev(*, data_dir: Path, host: str, port: int) -> None:
         state = asyncio.run(seed(settings, data_dir))
         parts = start_notifier(settings, data_dir)
         children = parts.children
+        console = start_console(settings, data_dir, state.tenant_id)
+        children.append(console.child)
         mail = (
             f"  away emails       worker + beat running; mail sink on 127.0.0.1:{parts.sink_port}"
             f" writes every email to {parts.mail_dir}/*.eml\n"
             f"  email replies     SMTP listener on 127.0.0.1:{parts.inbound_port}"
             " (send a reply to the Reply-To address there)\n"
+            f"  compliance console {console.url}"
+            f"   (sign in: {console.login} / {console.password})\n"
         )
         print(banner(settings, state, store.url, redis.url, data_dir, mail), flush=True)
         run_server(settings)

@@ -9,7 +9,9 @@ as the API process.
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +19,9 @@ from pathlib import Path
 from chat_service.config import Settings
 from chat_service.embedded.servers import ChildServer, free_port, start_process
 
-__all__ = ["NotifierParts", "settings_env", "start_notifier"]
+__all__ = ["Console", "NotifierParts", "settings_env", "start_console", "start_notifier"]
+
+_DEMO_OFFICER = "officer@demo.test"
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -98,3 +102,50 @@ def start_notifier(settings: Settings, data_dir: Path) -> NotifierParts:
             child.stop()
         raise
     return NotifierParts(started, mail_dir, sink_port, inbound_port)
+
+
+@dataclass
+class Console:
+    child: ChildServer
+    url: str
+    login: str
+    password: str
+
+
+def _demo_officer(env: dict[str, str], data_dir: Path, tenant_id: str) -> tuple[str, str]:
+    """A compliance officer of the demo tenant, made once and kept in the data folder."""
+    path = data_dir / "dev-staff.json"
+    if path.exists():
+        saved = json.loads(path.read_text())
+        if saved.get("tenant") == tenant_id:
+            return str(saved["login"]), str(saved["password"])
+    argv = [sys.executable, "-m", "admin", "create-staff", "--tenant", tenant_id]
+    argv += ["--login", _DEMO_OFFICER, "--role", "compliance_officer"]
+    created = subprocess.run(  # noqa: S603 - fixed argv
+        argv,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    password = created.stdout.rsplit("password (shown once):", 1)[1].strip()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump({"tenant": tenant_id, "login": _DEMO_OFFICER, "password": password}, handle)
+    return _DEMO_OFFICER, password
+
+
+def start_console(settings: Settings, data_dir: Path, tenant_id: str) -> Console:
+    """The compliance console (``python -m admin serve``) with a demo officer."""
+    env = settings_env(settings)
+    login, password = _demo_officer(env, data_dir, tenant_id)
+    port = free_port()
+    child = start_process(
+        "console",
+        [sys.executable, "-m", "admin", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        log_dir=data_dir / "logs",
+        env=env,
+        port=port,
+    )
+    return Console(child, f"http://127.0.0.1:{port}", login, password)
