@@ -26,13 +26,19 @@ from chat_service.orders.endpoints import BULK_PATH_PATTERN
 from chat_service.orders.endpoints import router as orders_router
 from chat_service.quotes.endpoints import router as quotes_router
 from chat_service.services import build_services
+from chat_service.widget.demo import DemoConfig, install_demo
+from chat_service.widget.endpoints import router as widget_router
 
 __all__ = ["create_app"]
 
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, demo: DemoConfig | None = None
+) -> FastAPI:
+    """The app; ``demo`` (development only) adds the demo marketplace pages."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await build_services(settings, clock=clock)
@@ -69,6 +75,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(quotes_router)
     app.include_router(orders_router)
     app.include_router(notifications_router)
+    app.include_router(widget_router)
+    if demo is not None:
+        install_demo(app, settings, demo)  # refuses production settings
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:

@@ -28,6 +28,7 @@ from chat_service.conversations.schemas import ConversationCreate, ParticipantIn
 from chat_service.embedded.servers import ChildServer, start_redis, start_store, stop_all
 from chat_service.services import build_services
 from chat_service.tenants.schemas import TenantCreate
+from chat_service.widget.demo import DemoConfig
 
 __all__ = ["DevState", "run_dev"]
 
@@ -121,6 +122,7 @@ Marketplace chat — development mode (embedded default)
   store (MongoDB)   {store_url}
   Redis             {redis_url}
   data folder       {data_dir}   (kept across restarts; delete it to start over)
+  demo pages        {base}/demo   (buyer {base}/demo/buyer, seller {base}/demo/seller)
 {mail}
 Demo tenant {state.tenant_id}
   server key        {state.server_key}
@@ -178,6 +180,6 @@ def run_dev(*, data_dir: Path, host: str, port: int) -> None:
             f"   (sign in: {console.login} / {console.password})\n"
         )
         print(banner(settings, state, store.url, redis.url, data_dir, mail), flush=True)
-        run_server(settings)
+        run_server(settings, demo=DemoConfig.from_dev_state(data_dir / "dev-tenant.json", settings))
     finally:
         stop_all(*reversed(children), redis, store)

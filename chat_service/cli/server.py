@@ -6,13 +6,16 @@ import uvicorn
 
 from chat_service.api.app import create_app
 from chat_service.config import Settings
+from chat_service.widget.demo import DemoConfig
 
 __all__ = ["run_server", "uvicorn_config"]
 
 
-def uvicorn_config(settings: Settings, *, log_level: str = "info") -> uvicorn.Config:
+def uvicorn_config(
+    settings: Settings, *, log_level: str = "info", demo: DemoConfig | None = None
+) -> uvicorn.Config:
     return uvicorn.Config(
-        create_app(settings),
+        create_app(settings, demo=demo),
         host=settings.host,
         port=settings.port,
         loop="uvloop",
@@ -32,6 +35,6 @@ def uvicorn_config(settings: Settings, *, log_level: str = "info") -> uvicorn.Co
     )
 
 
-def run_server(settings: Settings) -> None:
-    server = uvicorn.Server(uvicorn_config(settings))
+def run_server(settings: Settings, *, demo: DemoConfig | None = None) -> None:
+    server = uvicorn.Server(uvicorn_config(settings, demo=demo))
     server.run()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import html
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
@@ -23,6 +23,7 @@ from typing import Literal
 from fastapi import APIRouter, FastAPI, Request
 from starlette.responses import HTMLResponse, JSONResponse
 
+from chat_service.auth.principals import ServerPrincipal
 from chat_service.auth.tokens import mint_user_token
 from chat_service.config import Settings
 from chat_service.errors import NotFound
@@ -61,6 +62,12 @@ class DemoConfig:
             audience=settings.jwt_audience,
         )
 
+    def with_conversation(self, conversation_id: str) -> DemoConfig:
+        return replace(self, conversation_id=conversation_id)
+
+    def server_principal(self) -> ServerPrincipal:
+        return ServerPrincipal(tenant=self.tenant_id)
+
     def user(self, role: DemoRole) -> DemoUser:
         return self.buyer if role == "buyer" else self.seller
 
@@ -96,8 +103,10 @@ def _config(request: Request) -> DemoConfig:
 
 
 def _role(role: str) -> DemoRole:
-    if role == "buyer" or role == "seller":
-        return role
+    if role == "buyer":
+        return "buyer"
+    if role == "seller":
+        return "seller"
     raise NotFound("no such demo page")
 
 

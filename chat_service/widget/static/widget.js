@@ -101,7 +101,7 @@
       this.titleEl = h("h2", { class: "cw-title", id: "cw-title-" + this.cid, text: "Chat" });
       this.peerDot = h("span", { class: "cw-dot", "aria-hidden": "true" });
       this.peerEl = h("p", { class: "cw-peer", "data-presence": "away" }, this.peerDot, h("span"));
-      this.cardEl = h("div", { class: "cw-card", hidden: true });
+      this.cardEl = h("div", { class: "cw-card", role: "region", hidden: true });
       this.bannerEl = h("div", { class: "cw-banner", role: "status", "aria-live": "polite" });
       this.listEl = h("ol", {
         class: "cw-list",
@@ -109,6 +109,14 @@
         "aria-live": "polite",
         "aria-label": "Messages",
         tabindex: "0",
+      });
+      this.olderBtn = h("button", { type: "button", class: "cw-older-btn", text: "Load earlier messages" });
+      this.olderBtn.addEventListener("click", () => this.loadOlder());
+      this.olderItem = h("li", { class: "cw-older" }, this.olderBtn);
+      this.newBtn = h("button", { type: "button", class: "cw-new", hidden: true, text: "New messages ↓" });
+      this.newBtn.addEventListener("click", () => {
+        this.listEl.scrollTop = this.listEl.scrollHeight;
+        this.newBtn.hidden = true;
       });
       this.typingEl = h("p", { class: "cw-typing", "aria-live": "polite" });
       this.input = h("textarea", {
@@ -127,6 +135,7 @@
         this.cardEl,
         this.bannerEl,
         this.listEl,
+        this.newBtn,
         this.typingEl,
         this.form,
       );
@@ -142,6 +151,11 @@
         }
       });
       this.input.addEventListener("input", () => this.userTyping());
+      this.listEl.addEventListener("scroll", () => {
+        if (!this.nearBottom()) return;
+        this.newBtn.hidden = true;
+        this.markRead();
+      });
     }
 
     setStatus(status) {
@@ -206,9 +220,38 @@
         "/v1/conversations/" + cid + "/messages?before_seq=" + before + "&limit=" + HISTORY_PAGE,
       );
       for (const message of page.messages) this.apply(message);
+      this.notePage(page);
       this.historyLoaded = true;
       this.render();
       this.onHistory();
+    }
+
+    notePage(page) {
+      this.hasMore = page.has_more;
+      for (const m of page.messages) {
+        if (!this.oldestSeq || m.seq < this.oldestSeq) this.oldestSeq = m.seq;
+      }
+    }
+
+    async loadOlder() {
+      this.olderBtn.disabled = true;
+      const list = this.listEl;
+      const fromBottom = list.scrollHeight - list.scrollTop;
+      try {
+        const page = await this.api(
+          "GET",
+          "/v1/conversations/" + encodeURIComponent(this.cid) + "/messages?before_seq=" +
+            this.oldestSeq + "&limit=" + HISTORY_PAGE,
+        );
+        for (const message of page.messages) this.apply(message);
+        this.notePage(page);
+        this.render();
+        list.scrollTop = list.scrollHeight - fromBottom; // keep the reader's place
+      } catch (_) {
+        /* offline or refused: the button stays, the user can try again */
+      } finally {
+        this.olderBtn.disabled = false;
+      }
     }
 
     onHistory() {
@@ -226,6 +269,10 @@
       try {
         if (!this.historyLoaded) await this.loadHistory();
       } catch (error) {
+        if (error.status === 401) {
+          this.fail("Your session has ended. Reload the page to continue.");
+          return;
+        }
         if (error.status === 403 || error.status === 404) {
           this.fail("This conversation is not available.");
           return;
@@ -263,6 +310,8 @@
       this.ws = null;
       this.ready = false;
       this.subscribed = false;
+      this.presence = {}; // unknown until the next "subscribed"
+      this.renderPeer();
       clearInterval(this.pingTimer);
       clearTimeout(this.pongTimer);
       for (const entry of this.outbox.values()) clearTimeout(entry.timer);
@@ -446,8 +495,10 @@
     onMessage(message) {
       if (message.seq <= this.lastSeq && this.messages.has(message.seq)) return;
       if (message.sender_id && message.sender_id !== this.me) this.onTyping(message.sender_id, "stop");
+      const reading = this.nearBottom();
       this.apply(message);
       this.render();
+      if (!reading && message.sender_id !== this.me) this.newBtn.hidden = false;
       this.markRead();
     }
 
@@ -482,6 +533,7 @@
         timer: null,
         at: new Date().toISOString(),
       });
+      if ("uploading" in content) this.outbox.get(id).uploading = content.uploading;
       this.render(true);
       this.transmit(id);
       return id;
@@ -532,7 +584,8 @@
     }
 
     markRead() {
-      if (!this.subscribed || document.visibilityState === "hidden") return;
+      // Only what the user can have seen: page visible, list scrolled to the end.
+      if (!this.subscribed || document.visibilityState === "hidden" || !this.nearBottom()) return;
       let newest = 0;
       for (const m of this.messages.values()) {
         if (m.sender_id !== this.me && m.seq > newest) newest = m.seq;
@@ -557,16 +610,17 @@
     renderPeer() {
       const peer = this.others()[0];
       if (!peer) return;
-      const status = this.presence[peer.user_id] === "online" ? "online" : "away";
+      let status = this.presence[peer.user_id] === "online" ? "online" : "away";
+      if (!this.subscribed) status = "unknown"; // we cannot tell while disconnected
       this.peerEl.dataset.presence = status;
-      this.peerEl.lastChild.textContent = peer.display_name + " · " + (status === "online" ? "online" : "away");
+      this.peerEl.lastChild.textContent = peer.display_name + (status === "unknown" ? "" : " · " + status);
     }
 
     // ---- rendering -------------------------------------------------------------
 
     render(forceScroll) {
       const list = this.listEl;
-      const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+      const nearBottom = this.nearBottom();
       const items = [];
       let lastDay = null;
       const readByOthers = Math.max(0, ...this.others().map((p) => this.readMarks[p.user_id] || 0));
@@ -577,7 +631,12 @@
         const day = new Date(at).toDateString();
         if (day !== lastDay) {
           lastDay = day;
-          items.push(this.daySeparator(at));
+          let separator = this.nodes.get("d" + day);
+          if (!separator) {
+            separator = this.daySeparator(at);
+            this.nodes.set("d" + day, separator);
+          }
+          items.push(separator);
         }
         items.push(node);
       };
@@ -617,8 +676,19 @@
         node.dataset.state = entry.failed ? "failed" : entry.acked ? "sent" : "pending";
         add(entry.created_at || entry.at, node);
       }
-      list.replaceChildren(...items);
+      if (this.hasMore) items.unshift(this.olderItem);
+      // Move only what changed, so assistive technology announces new
+      // messages once instead of the whole log on every update.
+      items.forEach((node, index) => {
+        if (list.children[index] !== node) list.insertBefore(node, list.children[index] || null);
+      });
+      while (list.children.length > items.length) list.lastElementChild.remove();
       if (forceScroll || nearBottom) list.scrollTop = list.scrollHeight;
+    }
+
+    nearBottom() {
+      const list = this.listEl;
+      return list.scrollHeight - list.scrollTop - list.clientHeight < 80;
     }
 
     daySeparator(at) {
