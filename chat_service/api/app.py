@@ -8,13 +8,15 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from starlette.responses import JSONResponse, Response
+from starlette.types import Scope
 
 from chat_service import __version__
+from chat_service.api.cors import OriginSource, TenantCors
 from chat_service.api.limits import BodyLimit
 from chat_service.api.problems import install_problem_handlers
 from chat_service.attachments.endpoints import router as attachments_router
 from chat_service.attachments.endpoints import upload_path_pattern
-from chat_service.clock import Clock
+from chat_service.clock import Clock, SystemClock
 from chat_service.config import Settings
 from chat_service.conversations.endpoints import router as conversations_router
 from chat_service.dependencies import ServicesDep
@@ -25,13 +27,26 @@ from chat_service.orders.bulk import BULK_MAX_BYTES
 from chat_service.orders.endpoints import BULK_PATH_PATTERN
 from chat_service.orders.endpoints import router as orders_router
 from chat_service.quotes.endpoints import router as quotes_router
-from chat_service.services import build_services
+from chat_service.services import Services, build_services
 from chat_service.widget.demo import DemoConfig, install_demo
 from chat_service.widget.endpoints import router as widget_router
 
 __all__ = ["create_app"]
 
 log = logging.getLogger(__name__)
+
+
+def _origin_source(scope: Scope) -> OriginSource | None:
+    """Every marketplace's widget origins, once the app's services exist."""
+    services: Services | None = getattr(scope["app"].state, "services", None)
+    if services is None:
+        return None
+    tenants = services.tenants
+
+    async def origins() -> set[str]:
+        return {origin for tenant in await tenants.all_tenants() for origin in tenant.origins}
+
+    return origins
 
 
 def create_app(
@@ -67,6 +82,9 @@ def create_app(
             (upload_path_pattern(), settings.attachment_max_bytes),
             (BULK_PATH_PATTERN, BULK_MAX_BYTES),
         ],
+    )
+    app.add_middleware(
+        TenantCors, origins=_origin_source, monotonic=(clock or SystemClock()).monotonic
     )
     app.add_middleware(WebSocketShortcut, path="/v1/ws")
     app.add_middleware(RequestIdMiddleware)
