@@ -54,6 +54,8 @@ from chat_service.tenants.repository import TenantRepository
 from chat_service.tenants.service import TenantService
 from chat_service.users.repository import UserRepository
 from chat_service.users.service import UserDirectory
+from chat_service.webhooks.repository import WebhookRepository
+from chat_service.webhooks.service import WebhookOutbox, WebhookService
 from policies import attachment_byte_limit
 
 __all__ = ["Services", "build_services"]
@@ -86,6 +88,8 @@ class Services:
     order_uploads: BulkStatusUpdates
     notifications: PendingNotifications
     preferences: EmailPreferences
+    webhooks: WebhookService
+    webhook_outbox: WebhookOutbox
     images: ImageProcessor
     rooms: Rooms
     frames: FrameHandler
@@ -157,6 +161,9 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
     notification_repo = NotificationRepository(db)
     notifications = PendingNotifications(notification_repo)
     preferences = EmailPreferences(PreferenceRepository(db), clock)
+    webhook_repo = WebhookRepository(db)
+    webhooks = WebhookService(webhook_repo, cipher, clock, environment=settings.environment)
+    webhook_outbox = WebhookOutbox(webhook_repo, webhooks, clock)
     conversations = ConversationService(
         conversations=conv_repo,
         messages=messages,
@@ -168,6 +175,7 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
         policies=policies.current,
         notifications=notifications,
         audit=audit,
+        outbox=webhook_outbox,
         clock=clock,
         limits=Limits(
             max_message_chars=settings.max_message_chars,
@@ -203,10 +211,13 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
         conversations=conversations,
         clock=clock,
         max_message_chars=settings.max_message_chars,
+        outbox=webhook_outbox,
     )
     order_uploads = BulkStatusUpdates(orders, order_repo, clock)
     quote_repo = QuoteRepository(db)
-    quotes = QuoteService(repository=quote_repo, conversations=conversations, clock=clock)
+    quotes = QuoteService(
+        repository=quote_repo, conversations=conversations, clock=clock, outbox=webhook_outbox
+    )
     images = ImageProcessor(
         ImageLimits(
             max_bytes=settings.attachment_max_bytes,
@@ -277,6 +288,7 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
             holds,
             retention,
             subjects,
+            webhook_repo,
         ),
         settings=settings,
         clock=clock,
@@ -299,6 +311,8 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
         order_uploads=order_uploads,
         notifications=notifications,
         preferences=preferences,
+        webhooks=webhooks,
+        webhook_outbox=webhook_outbox,
         images=images,
         rooms=rooms,
         frames=frames,

@@ -45,6 +45,11 @@ def make_celery(
             "global_keyprefix": f"{settings.redis_prefix}:celery:",
         },
         beat_schedule={
+            "deliver-webhooks": {
+                "task": "notifier.tasks.deliver_webhooks",
+                "schedule": 10.0,
+                "options": {"expires": 10},
+            },
             "dispatch-due-away-emails": {
                 "task": "notifier.tasks.dispatch_due",
                 "schedule": interval,

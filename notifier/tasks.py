@@ -17,9 +17,11 @@ from celery import shared_task  # type: ignore[import-untyped]
 from pymongo.errors import PyMongoError
 from redis.exceptions import RedisError
 
+from notifier.app import settings_of
 from notifier.runtime import runtime_for
+from notifier.webhook_alerts import build_webhook_dispatcher
 
-__all__ = ["dispatch_due", "purge_retention", "send_away_email"]
+__all__ = ["deliver_webhooks", "dispatch_due", "purge_retention", "send_away_email"]
 
 _INFRA = (PyMongoError, RedisError, ConnectionError)
 
@@ -80,3 +82,22 @@ def purge_retention(self: Any) -> dict[str, int]:
     report = runtime.run(runtime.services.retention.run())
     log.info("retention purge done: %s", report.summary())
     return asdict(report)
+
+
+@shared_task(  # type: ignore[untyped-decorator]
+    bind=True,
+    name="notifier.tasks.deliver_webhooks",
+    autoretry_for=_INFRA,
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=3,
+)
+def deliver_webhooks(self: Any) -> int:
+    """Send the due webhook deliveries of every marketplace (beat, every 10 s)."""
+    runtime = runtime_for(self.app)
+    services = runtime.services
+    dispatcher = build_webhook_dispatcher(
+        services.webhooks, services.clock, settings_of(self.app)[1]
+    )
+    delivered: int = runtime.run(dispatcher.deliver_due())
+    return delivered

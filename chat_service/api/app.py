@@ -28,6 +28,7 @@ from chat_service.orders.endpoints import BULK_PATH_PATTERN
 from chat_service.orders.endpoints import router as orders_router
 from chat_service.quotes.endpoints import router as quotes_router
 from chat_service.services import Services, build_services
+from chat_service.webhooks.endpoints import router as webhooks_router
 from chat_service.widget.demo import DemoConfig, install_demo
 from chat_service.widget.endpoints import router as widget_router
 
@@ -93,6 +94,7 @@ def create_app(
     app.include_router(quotes_router)
     app.include_router(orders_router)
     app.include_router(notifications_router)
+    app.include_router(webhooks_router)
     app.include_router(widget_router)
     if demo is not None:
         install_demo(app, settings, demo)  # refuses production settings

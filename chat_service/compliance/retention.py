@@ -65,6 +65,10 @@ KEY_REFERENCES: tuple[tuple[str, str], ...] = (
     ("attachment_chunks", "key_id"),
     ("users", "email.key_id"),
     ("tenants", "signing_secret.key_id"),
+    # Webhook secrets and alert addresses: still in use, so their keys stay.
+    ("webhooks", "secret.key_id"),
+    ("webhooks", "previous_secret.key_id"),
+    ("webhooks", "alert_email.key_id"),
 )
 
 LIVE_PHOTO_STATES = ["ready", "attached"]

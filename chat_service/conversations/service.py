@@ -45,6 +45,7 @@ from chat_service.errors import BadRequest, Forbidden, NotFound
 from chat_service.ids import is_internal_id, new_id
 from chat_service.notifications.service import PendingNotifications
 from chat_service.users.service import UserDirectory
+from chat_service.webhooks.service import WebhookOutbox
 
 __all__ = ["Actor", "ConversationService", "Limits", "SendResult"]
 
@@ -83,6 +84,7 @@ class ConversationService:
         audit: AuditLog | None,
         clock: Clock,
         limits: Limits,
+        outbox: WebhookOutbox | None = None,
     ) -> None:
         self._convs = conversations
         self._messages = messages
@@ -91,7 +93,7 @@ class ConversationService:
         self._codec = MessageCodec(cipher, clock)
         self._publisher = publisher
         self._writer = MessageWriter(
-            messages, self._codec, publisher, claims, policies, notifications
+            messages, self._codec, publisher, claims, policies, notifications, outbox
         )
         self._clock = clock
         self._limits = limits

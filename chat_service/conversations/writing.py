@@ -20,6 +20,8 @@ from chat_service.conversations.rules import idempotency_key
 from chat_service.conversations.schemas import MessageKind, MessagePublic, MessageVia
 from chat_service.conversations.sealing import MessageCodec
 from chat_service.notifications.service import PendingNotifications
+from chat_service.webhooks.events import message_event
+from chat_service.webhooks.service import WebhookOutbox
 from policies import Policy, mask_contact_details
 
 __all__ = ["AttachmentClaims", "MessageWriter", "PolicySource", "SendResult"]
@@ -59,7 +61,9 @@ class MessageWriter:
         claims: AttachmentClaims,
         policies: PolicySource,
         notifications: PendingNotifications | None = None,
+        outbox: WebhookOutbox | None = None,
     ) -> None:
+        self._outbox = outbox
         self._notifications = notifications
         self._messages = messages
         self._codec = codec
@@ -112,6 +116,9 @@ class MessageWriter:
         message = await self._codec.decode(
             conv["tenant"], doc, known_text=text if created else None
         )
+        # On resends too (recording is idempotent): a resend repairs a lost record.
+        if self._outbox is not None and (hook := message_event(conv, message)):
+            await self._outbox.record(conv["tenant"], *hook)
         if self._notifications is not None:
             # On resends too: scheduling is idempotent, so a resend repairs a
             # schedule that failed after the message was stored.

@@ -44,6 +44,7 @@ __all__ = [
     "count_text",
     "find_line",
     "fingerprint",
+    "history_entry",
     "may_see",
     "order_lines",
     "valid_external_id",
@@ -161,3 +162,18 @@ def order_lines(request: OrderCreate, currency: str) -> tuple[OrderLine, ...]:
             f"the lines are priced in {lines[0].unit_price.currency}, the order in {currency}"
         )
     return lines
+
+
+def history_entry(
+    kind: str, current: OrderStatus, target: OrderStatus, note: str | None, text: str
+) -> dict[str, Any]:
+    """One order history entry (its system message text carries the note)."""
+    if note:
+        text = f"{text}. Note: {note}"
+    return {
+        "kind": kind,
+        "from_status": current.value,
+        "to_status": target.value,
+        "note": note,
+        "text": text,
+    }

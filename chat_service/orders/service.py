@@ -49,6 +49,7 @@ from chat_service.orders.rules import (
     count_text,
     find_line,
     fingerprint,
+    history_entry,
     may_see,
     order_lines,
     valid_external_id,
@@ -65,6 +66,8 @@ from chat_service.orders.schemas import (
     order_public,
 )
 from chat_service.orders.states import OrderStatus, parse_status, transition
+from chat_service.webhooks.events import order_event
+from chat_service.webhooks.service import WebhookOutbox
 
 __all__ = ["Actor", "OrderService"]
 
@@ -85,7 +88,9 @@ class OrderService:
         conversations: ConversationService,
         clock: Clock,
         max_message_chars: int = 4000,
+        outbox: WebhookOutbox | None = None,
     ) -> None:
+        self._outbox = outbox
         self._repo = repository
         self._conversations = conversations
         self._clock = clock
@@ -186,7 +191,7 @@ class OrderService:
                 fields["approval.decided_by"] = "marketplace"
                 fields["approval.decision"] = "approve" if target is _S.APPROVED else "reject"
             text = f"Order #{doc['order_id']}: {current.value} → {target.value}"
-            return fields, self._entry("status", current, target, note, text)
+            return fields, history_entry("status", current, target, note, text)
 
         return await self._change(actor, order_id, decide, update_id)
 
@@ -222,7 +227,7 @@ class OrderService:
                 "shipments": [*doc["shipments"], shipment_doc(new, self._clock.now())],
                 "backorders": [backorder_doc(b) for b in backorders],
             }
-            return fields, self._entry("shipment", current, target, None, text)
+            return fields, history_entry("shipment", current, target, None, text)
 
         return await self._change(actor, order_id, decide, f"shipment:{request.shipment_id}")
 
@@ -256,7 +261,7 @@ class OrderService:
                 f"expected {backorder.expected_date.isoformat()}"
             )
             fields = {"backorders": [*kept, backorder_doc(backorder)]}
-            return fields, self._entry("backorder", current, current, request.note, text)
+            return fields, history_entry("backorder", current, current, request.note, text)
 
         order, _ = await self._change(actor, order_id, decide, None)
         return order
@@ -281,7 +286,7 @@ class OrderService:
                 "approval.decided_by": user.user_id,
                 "approval.decision": request.decision,
             }
-            return fields, self._entry("approval", current, target, request.note, text)
+            return fields, history_entry("approval", current, target, request.note, text)
 
         return await self._change(user, order_id, decide, f"approval:{request.decision}")
 
@@ -338,19 +343,6 @@ class OrderService:
         await self._announce(existing)  # finishes a create that crashed before posting
         return order_public(existing)
 
-    def _entry(
-        self, kind: str, current: OrderStatus, target: OrderStatus, note: str | None, text: str
-    ) -> Doc:
-        if note:
-            text = f"{text}. Note: {note}"
-        return {
-            "kind": kind,
-            "from_status": current.value,
-            "to_status": target.value,
-            "note": note,
-            "text": text,
-        }
-
     async def _change(
         self, actor: Actor, order_id: str, decide: Decision, update_id: str | None
     ) -> tuple[OrderPublic, bool]:
@@ -380,6 +372,9 @@ class OrderService:
             return
         server = ServerPrincipal(tenant=doc["tenant"])
         for entry in pending:
+            # Recorded before the post, so the same repair pass redoes both.
+            if self._outbox is not None and (event := order_event(doc, entry)):
+                await self._outbox.record(doc["tenant"], *event)
             await self._conversations.send(
                 server,
                 doc["conversation_id"],

@@ -45,17 +45,16 @@ from chat_service.quotes.commands import (
     Withdraw,
     apply_action,
 )
+from chat_service.quotes.entries import history_event, revision_of
 from chat_service.quotes.errors import QuoteExpired, RoleNotAllowed
 from chat_service.quotes.models import (
     DEFAULT_LIMITS,
     QuoteLimits,
-    QuoteState,
     make_quote_line,
     request_quote,
 )
 from chat_service.quotes.repository import (
     QuoteRepository,
-    event_doc,
     staff_notification,
     state_fields,
     state_from_doc,
@@ -73,11 +72,12 @@ from chat_service.quotes.schemas import (
     RespondIn,
     WithdrawIn,
     conversion_doc,
-    event_text,
     history_public,
     quote_public,
 )
 from chat_service.quotes.states import ActorRole, QuoteStatus
+from chat_service.webhooks.events import quote_event
+from chat_service.webhooks.service import WebhookOutbox
 
 __all__ = ["Actor", "QuoteService"]
 
@@ -95,7 +95,9 @@ class QuoteService:
         conversations: ConversationService,
         clock: Clock,
         limits: QuoteLimits = DEFAULT_LIMITS,
+        outbox: WebhookOutbox | None = None,
     ) -> None:
+        self._outbox = outbox
         self.repository = repository
         self._conversations = conversations
         self._clock = clock
@@ -179,7 +181,7 @@ class QuoteService:
             "conversation_id": conv.id,
             **state_fields(state),
             "version": 1,
-            "events": [_event(1, "request", role, actor, None, now, quote_id, state)],
+            "events": [history_event(1, "request", role, actor, None, now, quote_id, state)],
             "conversion_doc": None,
             "created_at": now,
         }
@@ -232,7 +234,7 @@ class QuoteService:
         expired = expire_if_due(state, now)
         if expired is state:
             return False
-        event = _event(
+        event = history_event(
             len(doc["events"]) + 1, "expire", "server", None, None, now, doc["quote_id"], expired
         )
         if not await self.repository.compare_and_set(
@@ -252,6 +254,9 @@ class QuoteService:
         for event in doc["events"]:
             if event.get("posted"):
                 continue
+            # Recorded before the post, so every repair pass redoes both.
+            if self._outbox is not None and (hook := quote_event(doc, event)):
+                await self._outbox.record(doc["tenant"], *hook)
             result = await self._conversations.send(
                 server,
                 doc["conversation_id"],
@@ -295,12 +300,12 @@ class QuoteService:
         fields = state_fields(changed)
         if isinstance(command, Convert):
             fields["conversion_doc"] = conversion_doc(changed)
-        event = _event(
+        event = history_event(
             len(doc["events"]) + 1,
             type(command).__name__.lower(),
             role,
             actor,
-            _revision_of(command, changed),
+            revision_of(command, changed),
             now,
             doc["quote_id"],
             changed,
@@ -371,27 +376,3 @@ class QuoteService:
 def _changed(version: int | None) -> Conflict:
     now = f" (it is at version {version})" if version is not None else ""
     return Conflict(f"the quote changed meanwhile{now}; reload it and retry", code="quote_changed")
-
-
-def _revision_of(command: QuoteCommand, state: QuoteState) -> int | None:
-    if isinstance(command, (Respond, Counter)) and state.latest is not None:
-        return state.latest.number
-    if isinstance(command, (Accept, Convert)):
-        return state.accepted_revision
-    return None
-
-
-def _event(
-    n: int,
-    action: str,
-    role: ActorRole,
-    actor: Actor | None,
-    revision: int | None,
-    now: datetime,
-    quote_id: str,
-    state: QuoteState,
-    conversion: Doc | None = None,
-) -> Doc:
-    user_id = actor.user_id if isinstance(actor, UserPrincipal) else None
-    text = event_text(action, quote_id, state, conversion)
-    return event_doc(n, action, role, user_id, revision, now, text)

@@ -1,0 +1,1 @@
+"""Events out: per-tenant webhooks, a store-backed outbox, signed deliveries."""
