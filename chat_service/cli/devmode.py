@@ -21,6 +21,7 @@ from pydantic import SecretStr
 
 from chat_service.auth.principals import ServerPrincipal
 from chat_service.auth.tokens import mint_user_token
+from chat_service.cli.devdemo import DEMO_QUOTE, seed_demo_records
 from chat_service.cli.devworkers import start_console, start_notifier
 from chat_service.cli.server import run_server
 from chat_service.config import DEV_KEK_MARKER, Settings
@@ -86,6 +87,7 @@ async def seed(settings: Settings, data_dir: Path) -> DevState:
                 participants=[DEMO_BUYER, DEMO_SELLER],
             ),
         )
+        await seed_demo_records(services, creds.tenant_id, DEMO_BUYER, DEMO_SELLER)
         state = DevState(creds.tenant_id, creds.signing_secret, creds.server_key, conversation.id)
         _write_private(state_path, json.dumps(state.__dict__, indent=2))
         return state
@@ -127,6 +129,8 @@ Marketplace chat — development mode (embedded default)
 Demo tenant {state.tenant_id}
   server key        {state.server_key}
   demo conversation {state.conversation_id} (order 1042, buyer-ada and seller-sam)
+  demo records      order 1042 (one line shipped, one back-ordered);
+                    quote {DEMO_QUOTE} (priced by the seller, open)
 
 Try it:
   curl -s -H 'Authorization: Bearer {state.server_key}' \\

@@ -1,0 +1,23 @@
+"""The demo marketplace's records that ``dev`` seeds: an order with a split
+shipment and a back-order in the demo conversation, and an open quote."""
+
+from chat_service.auth.principals import ServerPrincipal
+from chat_service.cli.devdemo import DEMO_ORDER, DEMO_QUOTE, seed_demo_records
+from chat_service.cli.devmode import DEMO_BUYER, DEMO_SELLER
+from chat_service.services import Services
+from tests.fixtures.app import TenantKit
+
+
+async def test_demo_records_are_a_split_order_and_an_open_quote(
+    services: Services, tenant: TenantKit
+) -> None:
+    await seed_demo_records(services, tenant.id, DEMO_BUYER, DEMO_SELLER)
+    server = ServerPrincipal(tenant=tenant.id)
+    order = await services.orders.get(server, DEMO_ORDER)
+    assert order.status == "partially_shipped"
+    assert len(order.shipments) == 1 and len(order.backorders) == 1
+    quote = await services.quotes.get(server, DEMO_QUOTE)
+    assert quote.status == "responded"
+    history = await services.conversations.history(server, order.conversation_id)
+    assert [m.kind for m in history.messages] == ["system"] * len(history.messages)
+    assert len(history.messages) >= 3  # placed, processing, shipment (and the back-order)
