@@ -9,30 +9,18 @@ import asyncio
 import json
 import zipfile
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from admin.app import create_app
 from admin.deps import Console
 from chat_service.config import Settings
 from chat_service.embedded.servers import free_port
 from tests.admin.kit import admin_settings
-from tests.fixtures.app import create_tenant, order_conversation
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+from tests.fixtures.app import create_tenant, order_conversation, serve_config
+from tests.fixtures.browser import screenshot
 
 
 @pytest.fixture
@@ -43,32 +31,14 @@ async def live_console(settings: Settings) -> AsyncIterator[tuple[str, Console]]
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, loop="asyncio", lifespan="on", log_level="warning"
     )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    for _ in range(400):
-        if server.started:
-            break
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.025)
+    server, task = await serve_config(config)
     yield f"http://127.0.0.1:{port}", app.state.console
     server.should_exit = True
     await asyncio.wait_for(task, timeout=15)
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        yield launched
-        await launched.close()
-
-
 async def shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(ARTIFACTS / f"admin-{name}.png"), full_page=True)
+    await screenshot(page, f"admin-{name}", full_page=True)
 
 
 async def test_officer_switches_to_hipaa_and_sees_it_audited(

@@ -6,12 +6,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Page
 
 from chat_service.api.app import create_app
 from chat_service.cli.server import uvicorn_config
@@ -22,18 +21,8 @@ from chat_service.services import Services
 from chat_service.tenants.schemas import TenantCreate
 from chat_service.widget.demo import DemoConfig
 from chat_service.widget.demo import router as demo_router
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+from tests.fixtures.app import serve_config
+from tests.fixtures.browser import screenshot
 
 
 @dataclass
@@ -49,15 +38,7 @@ async def _start(app: FastAPI, settings: Settings) -> tuple[uvicorn.Server, asyn
     config = uvicorn_config(settings, log_level="warning")
     config.app = app
     config.loop = "asyncio"
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    for _ in range(400):
-        if server.started:
-            return server, task
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.025)
-    raise RuntimeError("server did not start")
+    return await serve_config(config)
 
 
 @pytest.fixture
@@ -99,16 +80,5 @@ async def widget_server(settings: Settings) -> AsyncIterator[WidgetServer]:
     await asyncio.wait_for(task, timeout=15)
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        yield launched
-        await launched.close()
-
-
 async def shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(ARTIFACTS / f"widget-{name}.png"))
+    await screenshot(page, f"widget-{name}")
