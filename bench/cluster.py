@@ -39,10 +39,11 @@ class Hub:
     port: int
     process: subprocess.Popen[bytes]
     log_path: Path
+    ws_path: str = "/v1/ws"
 
     @property
     def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/v1/ws"
+        return f"ws://127.0.0.1:{self.port}{self.ws_path}"
 
     @property
     def pid(self) -> int:
@@ -100,12 +101,15 @@ class Cluster:
             "CHAT_REDIS_PREFIX": "bench",
             "CHAT_KEKS": f"1:{self.kek}",
             "CHAT_SEND_RATE_PER_MINUTE": str(send_rate),
+            "CHAT_TYPING_RATE_PER_MINUTE": str(send_rate),
             "CHAT_MAX_CONNECTIONS_PER_USER": "4",
             "CHAT_BENCH_DISABLE_ENCRYPTION": "false" if encryption else "true",
         }
 
-    def start_hub(self, name: str, values: dict[str, str], launcher: list[str]) -> Hub:
-        """Start one hub; ``launcher`` is empty for plain ``chat-service serve``."""
+    def start_hub(
+        self, name: str, values: dict[str, str], launcher: list[str], ws_path: str = "/v1/ws"
+    ) -> Hub:
+        """Start one hub (or peer process); ``launcher`` is empty for ``chat-service serve``."""
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("CHAT_")}
         env.update(values)
@@ -128,7 +132,7 @@ class Cluster:
                 env=env,
                 start_new_session=True,
             )
-        hub = Hub(name, port, process, log_path)
+        hub = Hub(name, port, process, log_path, ws_path)
         self.hubs.append(hub)
         return hub
 
@@ -168,14 +172,15 @@ class Cluster:
         return counts
 
     def log_levels(self) -> dict[str, dict[str, int]]:
-        """Counts of warning/error lines per hub log (the hubs log JSON lines)."""
+        """Counts of warning/error lines per hub log (the hubs log JSON lines; the peer
+        processes log uvicorn's and python-socketio's plain ``LEVEL:`` lines)."""
         counts: dict[str, dict[str, int]] = {}
         for hub in self.hubs:
             found = {"warning": 0, "error": 0}
             with contextlib.suppress(OSError):
                 for line in hub.log_path.read_text(errors="replace").splitlines():
                     for level in found:
-                        if f'"level": "{level}"' in line:
+                        if f'"level": "{level}"' in line or line.startswith(f"{level.upper()}:"):
                             found[level] += 1
             counts[hub.name] = found
         return counts

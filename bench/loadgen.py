@@ -1,35 +1,45 @@
 """A load-generator worker process: many client WebSockets on loopback, one uvloop.
 
-A worker owns whole buyer/seller pairs: the buyer's socket goes to one hub and
-the seller's to the other, so every delivery it counts crossed processes
-through Redis, and it can match each ack with both deliveries of that message
-(to the other participant, and the echo to the sender's own socket) locally.
+A worker owns whole buyer/seller pairs (the buyer's socket goes to one hub, the
+seller's to the other, so every 1:1 delivery crossed processes through Redis)
+and whole group conversations (members alternate between the two hubs), so it
+can match each ack with every delivery of that message locally (see
+bench/phase.py). It speaks the product's protocol or Socket.IO
+(bench/peers/sioclient.py): the same workload against either server.
+
+Traffic mix: before a send, with probability ``typing``, a typing ``start`` frame
+to the same conversation; after a message from someone else arrives, with
+probability ``reads`` (``group_reads`` in a group), a read mark for its seq (at
+most one per socket per ``read_gap_s``: widgets debounce read marks). A share ``group_share`` of the
+sends goes to this worker's group conversations, each from the next member in
+turn.
 
 The parent drives it through a pipe with three commands, each answered once:
-``("open",)``, ``("phase", name, t0_ns, rate, count, settle_s, senders)`` and
-``("close",)``.
-Send times are ``time.monotonic_ns()`` (CLOCK_MONOTONIC, the same clock in every
-process of the machine), written into the message text and read back by the
-receiving socket.
+``("open",)``, ``("phase", name, t0_ns, rate, count, settle_s, senders)`` (count -1:
+one message from every sending socket, the warm-up) and ``("close",)``. Send
+times are ``time.monotonic_ns()`` (the same clock in every process of the
+machine), written into the message text and read back by the receiving socket.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import signal
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from multiprocessing.connection import Connection as Pipe
 from typing import Any
 
-import orjson
 import uvloop
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from bench.peers.sioclient import Wire, wire_for
+from bench.phase import Phase, letters_time, time_letters
 from bench.seed import buyer_id, seller_id
 from chat_service.auth.tokens import mint_user_token
 
@@ -53,94 +63,78 @@ class WorkerPlan:
     text_chars: int = 120
     connect_concurrency: int = 64
     step_timeout: float = 30.0
+    wire: str = "chat"  # "chat" (the product) or "socketio" (the peer)
+    groups: list[tuple[str, list[str]]] = field(default_factory=list)  # (conv id, members)
+    group_share: float = 0.0
+    typing: float = 0.0
+    reads: float = 0.0
+    group_reads: float = 0.0
+    read_gap_s: float = 1.0
 
 
 class Client:
-    __slots__ = ("conv_id", "reader", "user_id", "ws")
+    __slots__ = ("acks", "conv_id", "next_read", "reader", "user_id", "ws")
 
-    def __init__(self, ws: ClientConnection, user_id: str, conv_id: str) -> None:
+    def __init__(self, ws: ClientConnection, user_id: str, conv_id: str, acks: list[int]) -> None:
         self.ws = ws
         self.user_id = user_id
         self.conv_id = conv_id
+        self.acks = acks  # Socket.IO: the last ack id used on this socket
+        self.next_read = 0
         self.reader: asyncio.Task[None] | None = None
-
-
-class Phase:
-    """What one send phase of this worker sent, had acknowledged and saw delivered."""
-
-    def __init__(self) -> None:
-        self.sent = 0
-        self.send_errors = 0
-        self.pending: dict[str, int] = {}  # client_msg_id -> send time (ns)
-        self.acked: set[tuple[str, int]] = set()  # (conversation, seq) newly stored
-        self.ack_duplicates = 0
-        self.peer: set[tuple[str, int]] = set()  # delivered to the other participant
-        self.echo: set[tuple[str, int]] = set()  # delivered to the sender's own socket
-        self.repeats = 0
-        self.ack_ms: list[float] = []
-        self.peer_ms: list[float] = []
-        self.first_send = 0
-        self.last_send = 0
-        self.last_ack = 0
-        self.last_peer = 0
-
-    def done(self) -> bool:
-        return not self.pending and self.acked <= self.peer and self.acked <= self.echo
-
-    def summary(self, *, finished: bool) -> dict[str, Any]:
-        return {
-            "finished": finished,
-            "sent": self.sent,
-            "send_errors": self.send_errors,
-            "unanswered": len(self.pending),
-            "acked": len(self.acked),
-            "ack_duplicates": self.ack_duplicates,
-            "expected": 2 * len(self.acked),
-            "delivered_peer": len(self.acked & self.peer),
-            "delivered_echo": len(self.acked & self.echo),
-            "unexpected": len(self.peer - self.acked) + len(self.echo - self.acked),
-            "repeats": self.repeats,
-            "ack_ms": self.ack_ms,
-            "peer_ms": self.peer_ms,
-            "first_send": self.first_send,
-            "last_send": self.last_send,
-            "last_ack": self.last_ack,
-            "last_peer": self.last_peer,
-        }
 
 
 class Worker:
     def __init__(self, plan: WorkerPlan) -> None:
         self.plan = plan
+        self.wire: Wire = wire_for(plan.wire)
+        # The same typing choices against either server; read choices follow arrivals.
+        self.typing_rng = random.Random(plan.index)
+        self.read_rng = random.Random(plan.index + 1000)
         self.clients: list[Client] = []
         self.senders: list[Client] = []
+        self.group_members: list[list[Client]] = []
+        self.expected_for: dict[str, int] = {}
+        self.group_convs = {conv for conv, _ in plan.groups}
         self.phases: dict[str, Phase] = {}
+        self.current: Phase | None = None
         self.errors: Counter[str] = Counter()
         self.closing = False
         self.dropped = 0
 
-    # -- connections --------------------------------------------------------------
-
     async def open_all(self) -> dict[str, Any]:
+        plan = self.plan
         started = time.monotonic()
-        gate = asyncio.Semaphore(self.plan.connect_concurrency)
+        gate = asyncio.Semaphore(plan.connect_concurrency)
         jobs = []
-        for pair, conv_id in self.plan.pairs:
-            jobs.append(self._open(self.plan.buyer_url, buyer_id(pair), "buyer", conv_id, gate))
-            jobs.append(self._open(self.plan.seller_url, seller_id(pair), "seller", conv_id, gate))
+        for pair, conv_id in plan.pairs:
+            jobs.append(self._open(plan.buyer_url, buyer_id(pair), "buyer", conv_id, gate))
+            jobs.append(self._open(plan.seller_url, seller_id(pair), "seller", conv_id, gate))
+        for conv_id, members in plan.groups:
+            for m, user in enumerate(members):
+                url = plan.buyer_url if m % 2 == 0 else plan.seller_url
+                jobs.append(self._open(url, user, "buyer" if m == 0 else "seller", conv_id, gate))
         results = await asyncio.gather(*jobs, return_exceptions=True)
         failures: Counter[str] = Counter()
-        for i, (pair, _) in enumerate(self.plan.pairs):
+        for side in results:
+            if isinstance(side, Client):
+                self.clients.append(side)
+            else:
+                failures[_describe(side)] += 1
+        for i, (pair, conv_id) in enumerate(plan.pairs):
             buyer, seller = results[2 * i], results[2 * i + 1]
-            for side in (buyer, seller):
-                if isinstance(side, Client):
-                    self.clients.append(side)
-                else:
-                    failures[_describe(side)] += 1
             if isinstance(buyer, Client) and isinstance(seller, Client):
                 # Half the conversations are written by the buyer, half by the seller,
                 # so both hubs store messages and both deliver across processes.
                 self.senders.append(buyer if pair % 2 == 0 else seller)
+                self.expected_for[conv_id] = 2
+        offset = 2 * len(plan.pairs)
+        for conv_id, members in plan.groups:
+            held = [c for c in results[offset : offset + len(members)] if isinstance(c, Client)]
+            offset += len(members)
+            if held:
+                self.group_members.append(held)
+                self.expected_for[conv_id] = len(held)
         return {
             "connected": len(self.clients),
             "failed": sum(failures.values()),
@@ -148,10 +142,13 @@ class Worker:
             "seconds": time.monotonic() - started,
         }
 
+    def open_count(self) -> int:  # sockets whose reader still runs
+        return sum(1 for c in self.clients if c.reader is not None and not c.reader.done())
+
     async def _open(
         self, url: str, user_id: str, role: str, conv_id: str, gate: asyncio.Semaphore
     ) -> Client:
-        plan = self.plan
+        plan, wire = self.plan, self.wire
         token = mint_user_token(
             tenant_id=plan.tenant_id,
             signing_secret=plan.signing_secret,
@@ -161,52 +158,69 @@ class Worker:
             role=role,  # type: ignore[arg-type]
             lifetime=timedelta(hours=3),
         )
+        acks = [0]
         async with gate, asyncio.timeout(plan.step_timeout):
             ws = await connect(
-                f"{url}?tenant={plan.tenant_id}",
+                wire.url(url, plan.tenant_id),
                 origin=plan.origin,  # type: ignore[arg-type]
                 compression=None,
                 proxy=None,
-                ping_interval=None,  # the hub pings; the client answers
+                ping_interval=None,  # the server pings; the client answers
                 ping_timeout=None,
                 close_timeout=3,
                 open_timeout=plan.step_timeout,
                 user_agent_header=None,
             )
             try:
-                await ws.send(_dumps({"type": "auth", "token": token}))
-                await _expect(ws, "ready")
-                await ws.send(
-                    _dumps(
-                        {
-                            "type": "subscribe",
-                            "ref": "sub",
-                            "conversation_id": conv_id,
-                            "after_seq": 0,
-                        }
-                    )
-                )
-                await _expect(ws, "subscribed")
+                if wire.greets:
+                    await self._expect(ws, "open")
+                await ws.send(wire.encode({"type": "auth", "token": token}, acks))
+                await self._expect(ws, "ready")
+                sub = {"type": "subscribe", "ref": "s", "conversation_id": conv_id, "after_seq": 0}
+                await ws.send(wire.encode(sub, acks))
+                await self._expect(ws, "subscribed")
             except BaseException:
                 ws.transport.abort()
                 raise
-        client = Client(ws, user_id, conv_id)
+        client = Client(ws, user_id, conv_id, acks)
         client.reader = asyncio.create_task(self._read(client))
         return client
+
+    async def _expect(self, ws: ClientConnection, wanted: str) -> dict[str, Any]:
+        """Read frames until one of type ``wanted`` (presence and the like are skipped)."""
+        for _ in range(200):
+            frame, answer = self.wire.decode(await ws.recv())
+            if answer is not None:
+                await ws.send(answer)
+            if frame is None:
+                continue
+            if frame.get("type") == wanted:
+                return frame
+            if frame.get("type") == "error":
+                raise RuntimeError(f"server error {frame.get('code')}")
+        raise RuntimeError(f"no {wanted} frame")
 
     async def _read(self, client: Client) -> None:
         try:
             async for raw in client.ws:
-                self._on_frame(client, raw)
-        except ConnectionClosed:
-            pass
-        finally:
+                frame, answer = self.wire.decode(raw)
+                if frame is not None:
+                    reply = self._on_frame(client, frame)
+                    if reply is not None:
+                        answer = self.wire.encode(reply, client.acks)
+                if answer is not None:
+                    await client.ws.send(answer)
+        except ConnectionClosed as exc:
             if not self.closing:
-                self.dropped += 1
+                self.errors[f"closed by server: {exc.rcvd.code if exc.rcvd else 'no frame'}"] += 1
+        except Exception as exc:  # a bug in the counting: count it, do not hide it
+            self.errors[f"reader {_describe(exc)}"] += 1
+        finally:
+            self.dropped += not self.closing
 
-    def _on_frame(self, client: Client, raw: str | bytes) -> None:
+    def _on_frame(self, client: Client, frame: dict[str, Any]) -> dict[str, Any] | None:
+        """Count one incoming frame; returns a frame to send back (a read mark) or None."""
         now = time.monotonic_ns()
-        frame = orjson.loads(raw)
         kind = frame.get("type")
         if kind == "message":
             message = frame["message"]
@@ -214,58 +228,80 @@ class Worker:
             phase = self.phases.get(parts[1]) if len(parts) >= 4 and parts[0] == "bench" else None
             if phase is None:
                 self.errors["foreign_message"] += 1
-                return
-            key = (frame["conversation_id"], int(message["seq"]))
+                return None
+            conv, seq = frame["conversation_id"], int(message["seq"])
             own = message["sender_id"] == client.user_id
-            seen = phase.echo if own else phase.peer
-            if key in seen:
-                phase.repeats += 1
-                return
-            seen.add(key)
-            if not own:
-                phase.peer_ms.append((now - int(parts[3])) / 1e6)
-                phase.last_peer = now
-        elif kind == "ack":
+            phase.delivered(conv, seq, client.user_id, own, letters_time(parts[3]), now)
+            chance = self.plan.group_reads if conv in self.group_convs else self.plan.reads
+            if own or now < client.next_read or self.read_rng.random() >= chance:
+                return None
+            client.next_read = now + int(self.plan.read_gap_s * 1e9)
+            phase.reads_sent += 1
+            return {"type": "read", "conversation_id": conv, "seq": seq}
+        phase = self.current
+        if kind == "ack":
+            if "read_seq" in frame:
+                if phase is not None:
+                    phase.read_acks += 1
+                return None
             cmid = str(frame.get("client_msg_id") or "")
             phase = self.phases.get(cmid[:1])
             sent_at = phase.pending.pop(cmid, None) if phase is not None else None
             if phase is None or sent_at is None:
                 self.errors["unknown_ack"] += 1
-                return
+                return None
             phase.ack_ms.append((now - sent_at) / 1e6)
             phase.last_ack = now
             if frame.get("duplicate"):
                 phase.ack_duplicates += 1
             else:
                 phase.acked.add((frame["conversation_id"], int(frame["seq"])))
+        elif kind == "typing" and phase is not None:
+            phase.typing_received += 1
+        elif kind == "read" and phase is not None:
+            phase.read_events += 1
         elif kind == "error":
             self.errors[f"error:{frame.get('code')}"] += 1
-            ref = str(frame.get("ref") or "")
+            ref = str(frame.get("ref") or frame.get("client_msg_id") or "")
             phase = self.phases.get(ref[:1])
             if phase is not None and phase.pending.pop(ref, None) is not None:
                 phase.send_errors += 1
-
-    # -- sending ------------------------------------------------------------------
+        elif kind == "closed":
+            self.errors["closed_by_server"] += 1
+        return None
 
     async def run_phase(
         self, name: str, t0_ns: int, rate: float, count: int, settle: float, senders: int
     ) -> dict[str, Any]:
-        """From t0, ``senders`` sockets send ``count`` messages in turn at ``rate``/s in total
-        (open loop: on schedule, whether or not earlier ones were answered); then wait at
-        most ``settle`` seconds for the last acks and deliveries."""
-        phase = self.phases[name] = Phase()
+        """From t0, send ``count`` messages at ``rate``/s in total (open loop: on schedule,
+        whether or not earlier ones were answered): 1:1 ones round-robin over ``senders``
+        pair sockets, a share ``group_share`` round-robin over the groups and their
+        members; then wait at most ``settle`` seconds for the last acks and deliveries."""
+        phase = self.phases[name] = self.current = Phase(self.expected_for, self.group_convs)
         active = self.senders[: max(1, senders)]
-        if not active or count <= 0:
+        groups = self.group_members
+        share = self.plan.group_share if groups else 0.0
+        if count < 0:  # warm-up: one message from every socket that will send
+            count = len(active) + sum(len(g) for g in groups)
+            share = sum(len(g) for g in groups) / count if count else 0.0
+        if not (active or groups) or count <= 0:
             return phase.summary(finished=True)
         period_ns = 1e9 / rate
         hard_stop = t0_ns + int((count / rate) * 3e9) + 30_000_000_000
         await asyncio.sleep(max(0.0, (t0_ns - time.monotonic_ns()) / 1e9))
-        filler = "x" * max(0, self.plan.text_chars - 48)
-        i = 0
+        filler = "x" * self.plan.text_chars
+        i = pair_turn = group_turn = 0
         while i < count and time.monotonic_ns() < hard_stop:
             due = min(count, int((time.monotonic_ns() - t0_ns) / period_ns) + 1)
             while i < due:
-                client = active[i % len(active)]
+                if int((i + 1) * share) > int(i * share) or not active:
+                    members = groups[group_turn % len(groups)]
+                    client = members[(group_turn // len(groups)) % len(members)]
+                    group_turn += 1
+                    phase.group_sent += 1
+                else:
+                    client = active[pair_turn % len(active)]
+                    pair_turn += 1
                 await self._send(client, phase, f"{name}{self.plan.index}x{i}", filler)
                 i += 1
             delay = (t0_ns + i * period_ns - time.monotonic_ns()) / 1e9
@@ -278,8 +314,14 @@ class Worker:
         return phase.summary(finished=phase.done())
 
     async def _send(self, client: Client, phase: Phase, cmid: str, filler: str) -> None:
+        frames = []
+        if self.typing_rng.random() < self.plan.typing:
+            typing = {"type": "typing", "conversation_id": client.conv_id, "state": "start"}
+            frames.append(self.wire.encode(typing, client.acks))
+            phase.typing_sent += 1
         now = time.monotonic_ns()
-        text = f"bench {cmid[:1]} {cmid} {now} {filler}"
+        text = f"bench {cmid[:1]} {cmid} {time_letters(now)} "
+        text += filler[: max(1, self.plan.text_chars - len(text))]
         frame = {
             "type": "send",
             "ref": cmid,
@@ -287,18 +329,18 @@ class Worker:
             "client_msg_id": cmid,
             "text": text,
         }
+        frames.append(self.wire.encode(frame, client.acks))
         phase.pending[cmid] = now
         phase.sent += 1
         phase.first_send = phase.first_send or now
         phase.last_send = now
         try:
             async with asyncio.timeout(_SEND_TIMEOUT):
-                await client.ws.send(_dumps(frame))
+                for data in frames:
+                    await client.ws.send(data)
         except (TimeoutError, ConnectionClosed):
             phase.pending.pop(cmid, None)
             phase.send_errors += 1
-
-    # -- shutdown -----------------------------------------------------------------
 
     async def close_all(self) -> None:
         self.closing = True
@@ -315,21 +357,6 @@ class Worker:
         await asyncio.gather(
             *(c.reader for c in self.clients if c.reader is not None), return_exceptions=True
         )
-
-
-def _dumps(frame: dict[str, Any]) -> str:
-    return orjson.dumps(frame).decode()
-
-
-async def _expect(ws: ClientConnection, wanted: str) -> dict[str, Any]:
-    """Read frames until one of type ``wanted`` (presence and the like are skipped)."""
-    for _ in range(100):
-        frame: dict[str, Any] = orjson.loads(await ws.recv())
-        if frame.get("type") == wanted:
-            return frame
-        if frame.get("type") == "error":
-            raise RuntimeError(f"hub error {frame.get('code')}")
-    raise RuntimeError(f"no {wanted} frame")
 
 
 def _describe(exc: BaseException | Client) -> str:
@@ -357,6 +384,8 @@ async def _serve(pipe: Pipe, plan: WorkerPlan) -> None:
                 reply = await worker.open_all()
             elif command[0] == "phase":
                 reply = await worker.run_phase(*command[1:])
+            elif command[0] == "status":
+                reply = {"open": worker.open_count()}
             else:
                 break
             reply["errors"] = dict(worker.errors)

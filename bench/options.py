@@ -22,6 +22,45 @@ def parser(description: str | None) -> argparse.ArgumentParser:
     p.add_argument("--rate", type=float, default=1000.0, help="target messages/s in total")
     p.add_argument("--duration", type=float, default=20.0, help="seconds of sending")
     p.add_argument("--senders", type=int, default=200, help="sockets that send (one per pair)")
+    p.add_argument(
+        "--hold",
+        type=float,
+        default=0.0,
+        help="seconds to keep the idle connections open before the load phase, "
+        "then count the ones still open (e.g. 300 with --idle-single-hub)",
+    )
+    p.add_argument(
+        "--groups", type=int, default=4, help="group conversations (members on both hubs)"
+    )
+    p.add_argument("--group-size", type=int, default=50, help="participants per group (<= 50)")
+    p.add_argument(
+        "--group-share",
+        type=float,
+        default=0.02,
+        help="share of the sends that go to the groups (each is delivered to every member)",
+    )
+    p.add_argument(
+        "--typing", type=float, default=0.8, help="probability of a typing frame before a send"
+    )
+    p.add_argument(
+        "--reads",
+        type=float,
+        default=0.8,
+        help="probability of a read mark after a message from someone else "
+        "(at most one per socket per second)",
+    )
+    p.add_argument(
+        "--group-reads",
+        type=float,
+        default=0.1,
+        help="the same in group conversations (few of 50 members have the group open)",
+    )
+    p.add_argument(
+        "--peer",
+        choices=["socketio"],
+        default=None,
+        help="then drive the python-socketio peer (bench/peers/) with the same workload",
+    )
     p.add_argument("--encryption", choices=["on", "off"], default="on")
     p.add_argument("--workers", type=int, default=2, help="load-generator processes")
     p.add_argument("--text-chars", type=int, default=120, help="length of each message text")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bson import Binary
@@ -21,7 +21,12 @@ from chat_service.conversations.schemas import ConversationCreate, ParticipantIn
 from chat_service.services import build_services
 from chat_service.tenants.schemas import TenantCreate
 
-__all__ = ["Seeded", "buyer_id", "seed", "seller_id", "store_ceiling"]
+__all__ = ["Seeded", "buyer_id", "member_id", "seed", "seller_id", "store_ceiling"]
+
+
+def member_id(group: int, member: int) -> str:
+    """Member ``member`` of group conversation ``group`` (member 0 is the buyer)."""
+    return f"group{group:02d}-m{member:02d}"
 
 
 def buyer_id(pair: int) -> str:
@@ -39,10 +44,22 @@ class Seeded:
     audience: str
     conversation_ids: list[str]
     seconds: float
+    group_ids: list[str] = field(default_factory=list)
+    group_size: int = 0
 
 
-async def seed(settings: Settings, pairs: int, *, origin: str, concurrency: int = 32) -> Seeded:
-    """One tenant and ``pairs`` order conversations, each with a buyer and a seller."""
+async def seed(
+    settings: Settings,
+    pairs: int,
+    *,
+    origin: str,
+    groups: int = 0,
+    group_size: int = 0,
+    concurrency: int = 32,
+) -> Seeded:
+    """One tenant, ``pairs`` order conversations, each with a buyer and a seller, and
+    ``groups`` quote conversations of ``group_size`` participants (one buyer, the
+    rest sellers: a request for quotes sent to many sellers)."""
     started = time.monotonic()
     services = await build_services(settings)
     try:
@@ -72,8 +89,32 @@ async def seed(settings: Settings, pairs: int, *, origin: str, concurrency: int 
                 conv, _ = await services.conversations.open_conversation(server, request)
             return conv.id
 
+        async def open_group(group: int) -> str:
+            request = ConversationCreate(
+                subject_type="quote",
+                subject_id=f"G{group:06d}",
+                title=f"Request for quotes G{group:06d}",
+                participants=[
+                    ParticipantIn(
+                        user_id=member_id(group, m),
+                        role="buyer" if m == 0 else "seller",
+                        display_name=member_id(group, m),
+                        email=f"{member_id(group, m)}@bench.test",
+                    )
+                    for m in range(group_size)
+                ],
+            )
+            async with gate:
+                conv, _ = await services.conversations.open_conversation(server, request)
+            return conv.id
+
         ids = await asyncio.wait_for(
-            asyncio.gather(*(open_one(p) for p in range(pairs))), timeout=max(120, pairs / 10)
+            asyncio.gather(*(open_one(p) for p in range(pairs))),
+            # ~10-40 conversations/s on the embedded store (each opens two users' keys)
+            timeout=max(120, pairs / 4),
+        )
+        group_ids = await asyncio.wait_for(
+            asyncio.gather(*(open_group(g) for g in range(groups))), timeout=120
         )
     finally:
         await services.close()
@@ -83,6 +124,8 @@ async def seed(settings: Settings, pairs: int, *, origin: str, concurrency: int 
         audience=settings.jwt_audience,
         conversation_ids=list(ids),
         seconds=time.monotonic() - started,
+        group_ids=list(group_ids),
+        group_size=group_size,
     )
 
 

@@ -46,8 +46,10 @@ from chat_service.notifications.repository import NotificationRepository, Prefer
 from chat_service.notifications.service import EmailPreferences, PendingNotifications
 from chat_service.orders.bulk import BulkStatusUpdates
 from chat_service.orders.repository import OrderRepository
+from chat_service.orders.sealing import NoteSealer
 from chat_service.orders.service import OrderService
 from chat_service.quotes.repository import QuoteRepository
+from chat_service.quotes.sealing import QuoteSealer
 from chat_service.quotes.service import QuoteService
 from chat_service.stores import Stores, open_stores
 from chat_service.tenants.repository import TenantRepository
@@ -205,18 +207,25 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
         ),
         holds=holds,
     )
-    order_repo = OrderRepository(db)
+    order_repo = OrderRepository(db, sealer=NoteSealer(cipher, clock, "orders"))
     orders = OrderService(
         repository=order_repo,
         conversations=conversations,
         clock=clock,
         max_message_chars=settings.max_message_chars,
         outbox=webhook_outbox,
+        audit=audit,
     )
     order_uploads = BulkStatusUpdates(orders, order_repo, clock)
-    quote_repo = QuoteRepository(db)
+    quote_repo = QuoteRepository(db, sealer=QuoteSealer(NoteSealer(cipher, clock, "quotes")))
+    # Quotes reach orders only through this interface (a converted sales order).
     quotes = QuoteService(
-        repository=quote_repo, conversations=conversations, clock=clock, outbox=webhook_outbox
+        repository=quote_repo,
+        conversations=conversations,
+        clock=clock,
+        outbox=webhook_outbox,
+        orders=orders,
+        audit=audit,
     )
     images = ImageProcessor(
         ImageLimits(

@@ -3,8 +3,9 @@
 Redis is the broker (``CHAT_REDIS_URL``); tasks acknowledge late and are
 re-queued if their worker dies, so each task must be idempotent (they are:
 see :mod:`notifier.delivery`). Only JSON crosses the broker, and results are
-not kept. Beat runs ``notifier.tasks.dispatch_due`` every
-``CHAT_DISPATCH_INTERVAL_SECONDS`` (15 s). Creating the app connects to
+not kept. Beat runs ``notifier.tasks.dispatch_due`` and
+``notifier.tasks.send_staff_emails`` (quote requests to the marketplace's
+staff address) every ``CHAT_DISPATCH_INTERVAL_SECONDS`` (15 s). Creating the app connects to
 nothing; ``notifier.worker`` is the entry module for the ``celery`` command.
 """
 
@@ -54,6 +55,11 @@ def make_celery(
                 "task": "notifier.tasks.dispatch_due",
                 "schedule": interval,
                 # A tick that could not run in time is replaced by the next one.
+                "options": {"expires": interval},
+            },
+            "send-staff-emails": {
+                "task": "notifier.tasks.send_staff_emails",
+                "schedule": interval,
                 "options": {"expires": interval},
             },
             "purge-retention-daily": {

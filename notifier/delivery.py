@@ -14,11 +14,17 @@ Exactly once, or rather *at most once* per message and recipient:
    ``attempt_id``, raising ``settled_through_seq`` with ``$max``; the next
    email of that conversation starts after it.
 
-A crash between 2 and 3 leaves ``sending`` with a lease. Whether SMTP got
-the email is unknown, so nobody resends it: when the lease lapses the
-notification is settled as ``uncertain`` (logged, counted) and the batch
-is never emailed again. The trade-off: an email lost in that small window
-(the messages are still in the chat, unread) rather than one sent twice.
+Right before SMTP ``DATA`` (the first moment the server holds something it
+could deliver) ``sending`` gets ``data_started_at``, conditionally on the
+``attempt_id``. A crash between 2 and 3 leaves ``sending`` with a lease:
+
+* without ``data_started_at`` the server never had the email: when the lease
+  lapses it goes back to ``claimed`` and is sent again, once;
+* with it, whether SMTP got the email is unknown, so nobody resends it: the
+  notification is settled as ``uncertain`` (logged, counted) and the batch is
+  never emailed again. The trade-off: an email lost in that small window
+  (the DATA exchange; the messages are still in the chat, unread) rather than
+  one sent twice.
 Failures known to have sent nothing (connect errors, 4xx) go back to
 ``claimed`` and are retried with backoff; 5xx and giving up are recorded
 on the notification (``outcome``, ``last_error``) and never retried.
@@ -103,7 +109,7 @@ class AwayNotifier:
         now = self._clock.now()
         most = limit or self._settings.dispatch_batch
         for lapsed in await self._repo.lapsed_sending(now, most):
-            await self._settle_uncertain(lapsed, "lease_lapsed")
+            await self._recover(lapsed, "lease_lapsed")
         claims: list[Claim] = []
         while len(claims) < most:
             claim_id = secrets.token_hex(8)
@@ -119,9 +125,11 @@ class AwayNotifier:
         if doc is None or doc.get("claim_id") != claim_id:
             return Outcome("duplicate")
         if doc["state"] == "sending":
-            # Redelivered after a crash mid-send: never resend; settle once the lease lapsed.
+            # Redelivered after a crash mid-send: once the lease lapsed, resend only
+            # when the crash came before DATA (the dispatcher claims it again).
             if doc["lease_until"] <= self._clock.now():
-                await self._settle_uncertain(doc, "redelivered_after_crash")
+                if await self._recover(doc, "redelivered_after_crash"):
+                    return Outcome("retry", "crashed_before_data", retry_in=0.0)
                 return Outcome("uncertain", "redelivered_after_crash")
             return Outcome("in_flight")
         if doc["state"] != "claimed":
@@ -165,9 +173,17 @@ class AwayNotifier:
         except ValueError:  # the stored address is not a single valid address
             await self._finish(doc, owner, batch.through_seq, _failed("bad_address"))
             return Outcome("failed", "bad_address")
+
+        async def before_data() -> None:
+            if not await self._repo.mark_data_started(nid, attempt_id, self._clock.now()):
+                raise TransientMailError("lost_claim")  # another worker took over
+
         try:
             await self._sender.send(
-                email, sender=self._composer.envelope_from, recipient=batch.email
+                email,
+                sender=self._composer.envelope_from,
+                recipient=batch.email,
+                before_data=before_data,
             )
         except PermanentMailError as exc:
             await self._finish(doc, owner, batch.through_seq, _failed(exc.reason))
@@ -201,6 +217,19 @@ class AwayNotifier:
         if sent:
             await self._follow_up(doc)
         return Outcome("sent")
+
+    async def _recover(self, doc: dict[str, Any], why: str) -> bool:
+        """A send whose worker vanished: back to ``claimed`` (returns True) when
+        it died before DATA, otherwise settled as ``uncertain``."""
+        if doc.get("data_started_at") is None:
+            owner = {"state": "sending", "attempt_id": doc["attempt_id"]}
+            fields = {"lease_until": self._clock.now(), "last_error": f"{why}_before_data"}
+            if await self._repo.release(doc["_id"], owner, fields):
+                log.warning("away email %s lost before DATA (%s); sending again", doc["_id"], why)
+                return True
+            return False
+        await self._settle_uncertain(doc, why)
+        return False
 
     async def _settle_uncertain(self, doc: dict[str, Any], why: str) -> None:
         owner = {"state": "sending", "attempt_id": doc["attempt_id"]}

@@ -19,6 +19,7 @@ import aiosmtplib
 
 from notifier.config import NotifierSettings
 from notifier.errors import PermanentMailError, TransientMailError, UncertainMailError
+from notifier.types import BeforeData
 
 __all__ = ["SmtpSender"]
 
@@ -34,7 +35,14 @@ class SmtpSender:
     def __init__(self, settings: NotifierSettings) -> None:
         self._settings = settings
 
-    async def send(self, message: EmailMessage, *, sender: str, recipient: str) -> None:
+    async def send(
+        self,
+        message: EmailMessage,
+        *,
+        sender: str,
+        recipient: str,
+        before_data: BeforeData | None = None,
+    ) -> None:
         """Deliver ``message`` to ``recipient`` or raise a ``MailError``."""
         settings = self._settings
         client = aiosmtplib.SMTP(
@@ -54,6 +62,9 @@ class SmtpSender:
             phase = "envelope"
             await client.mail(sender)
             await client.rcpt(recipient)
+            if before_data is not None:
+                phase = "before data"
+                await before_data()
             phase = "data"
             await client.data(payload)
         except aiosmtplib.SMTPResponseException as exc:
@@ -61,6 +72,12 @@ class SmtpSender:
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             if phase == "data":
                 raise UncertainMailError(f"data: {type(exc).__name__}") from None
+            raise TransientMailError(f"{phase}: {type(exc).__name__}") from None
+        except TransientMailError:
+            raise
+        except Exception as exc:  # the before-data hook (a store error): nothing sent
+            if phase != "before data":
+                raise
             raise TransientMailError(f"{phase}: {type(exc).__name__}") from None
         finally:
             if client.is_connected:

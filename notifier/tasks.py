@@ -19,9 +19,16 @@ from redis.exceptions import RedisError
 
 from notifier.app import settings_of
 from notifier.runtime import runtime_for
+from notifier.staff_emails import build_staff_emails
 from notifier.webhook_alerts import build_webhook_dispatcher
 
-__all__ = ["deliver_webhooks", "dispatch_due", "purge_retention", "send_away_email"]
+__all__ = [
+    "deliver_webhooks",
+    "dispatch_due",
+    "purge_retention",
+    "send_away_email",
+    "send_staff_emails",
+]
 
 _INFRA = (PyMongoError, RedisError, ConnectionError)
 
@@ -101,3 +108,20 @@ def deliver_webhooks(self: Any) -> int:
     )
     delivered: int = runtime.run(dispatcher.deliver_due())
     return delivered
+
+
+@shared_task(  # type: ignore[untyped-decorator]
+    bind=True,
+    name="notifier.tasks.send_staff_emails",
+    autoretry_for=_INFRA,
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=3,
+)
+def send_staff_emails(self: Any) -> dict[str, int]:
+    """Email each new quote request to its marketplace's staff address (beat).
+    Each notification is claimed atomically, so overlapping runs send once."""
+    runtime = runtime_for(self.app)
+    staff = build_staff_emails(runtime.services, settings_of(self.app)[1])
+    report = runtime.run(staff.send_pending())
+    return asdict(report)

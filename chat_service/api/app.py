@@ -11,16 +11,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Scope
 
 from chat_service import __version__
+from chat_service.api.asgi import ChatApp
 from chat_service.api.cors import OriginSource, TenantCors
 from chat_service.api.limits import BodyLimit
-from chat_service.api.problems import install_problem_handlers
+from chat_service.api.problems import document_problems, install_problem_handlers
 from chat_service.attachments.endpoints import router as attachments_router
 from chat_service.attachments.endpoints import upload_path_pattern
 from chat_service.clock import Clock, SystemClock
 from chat_service.config import Settings
 from chat_service.conversations.endpoints import router as conversations_router
 from chat_service.dependencies import ServicesDep
-from chat_service.hub.endpoint import WebSocketShortcut
 from chat_service.logs import RequestIdMiddleware
 from chat_service.notifications.endpoints import router as notifications_router
 from chat_service.orders.bulk import BULK_MAX_BYTES
@@ -67,7 +67,7 @@ def create_app(
         finally:
             await services.close()
 
-    app = FastAPI(
+    app = ChatApp(
         title="Marketplace chat",
         version=__version__,
         description="Order- and quote-bound chat. WebSocket protocol: see docs/protocol.md.",
@@ -76,6 +76,7 @@ def create_app(
         openapi_url="/openapi.json",
     )
     install_problem_handlers(app)
+    document_problems(app)
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.http_max_body_bytes,
@@ -87,7 +88,6 @@ def create_app(
     app.add_middleware(
         TenantCors, origins=_origin_source, monotonic=(clock or SystemClock()).monotonic
     )
-    app.add_middleware(WebSocketShortcut, path="/v1/ws")
     app.add_middleware(RequestIdMiddleware)
     app.include_router(conversations_router)
     app.include_router(attachments_router)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -13,7 +14,7 @@ from starlette.responses import JSONResponse
 
 from chat_service.errors import ChatError, RateLimited
 
-__all__ = ["install_problem_handlers", "problem"]
+__all__ = ["document_problems", "install_problem_handlers", "problem"]
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +29,66 @@ def problem(status: int, code: str, detail: str, title: str | None = None) -> JS
             "detail": detail,
         },
         status_code=status,
-        media_type="application/problem+json",
+        media_type=PROBLEM_JSON,
     )
+
+
+PROBLEM_JSON = "application/problem+json"
+
+# The answers any operation may give as problem details (``ChatError`` and the
+# handlers below); 401 only where the operation takes credentials.
+_ANY_OPERATION = {
+    "400": "Bad request",
+    "403": "Not allowed for this caller (or a link's token is not valid)",
+    "404": "Not found (also what the caller may not see)",
+    "409": "Conflict with the current state",
+    "410": "Gone (expired link, destroyed data)",
+    "413": "Body too large",
+    "415": "Unsupported media type",
+    "422": "Invalid request",
+    "429": "Rate limited (see Retry-After)",
+    "503": "A backing store is unavailable; retry (see Retry-After)",
+}
+_SECURED_OPERATION = {"401": "Missing or invalid credentials"}
+
+_PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; ``code`` is stable, ``detail`` is for humans.",
+    "type": "object",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "code": {"type": "string"},
+        "detail": {"type": "string"},
+    },
+    "required": ["type", "title", "status", "code", "detail"],
+}
+
+
+def document_problems(app: FastAPI) -> None:
+    """Make ``/openapi.json`` list the problem-details answers of every operation
+    (FastAPI alone documents only the 422 of its own validation, in another shape)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        spec = generate()
+        spec.setdefault("components", {}).setdefault("schemas", {})["Problem"] = _PROBLEM_SCHEMA
+        content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for operations in spec.get("paths", {}).values():
+            for operation in operations.values():
+                answers = dict(_ANY_OPERATION)
+                if operation.get("security"):
+                    answers.update(_SECURED_OPERATION)
+                responses = operation.setdefault("responses", {})
+                for status, description in answers.items():
+                    responses[status] = {"description": description, "content": content}
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -31,6 +31,7 @@ def upload_path_pattern() -> str:
     "/v1/conversations/{conversation_id}/attachments/{upload_id}",
     response_model=AttachmentPublic,
     status_code=201,
+    responses={200: {"model": AttachmentPublic, "description": "Already uploaded"}},
     openapi_extra=_BINARY_BODY,
 )
 async def upload_attachment(

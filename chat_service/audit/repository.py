@@ -25,7 +25,7 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import ConnectionFailure, DuplicateKeyError
+from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError
 
 from chat_service.audit.chain import GENESIS_HASH
 from chat_service.audit.schemas import AuditQuery
@@ -70,6 +70,39 @@ class AuditRepository:
                 except DuplicateKeyError:
                     # Another process took this seq; back off a little, with
                     # jitter so two writers do not collide in step again.
+                    await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # noqa: S311
+                except ConnectionFailure:
+                    raise Unavailable("the audit log is unavailable") from None
+        raise Unavailable(
+            f"audit chain of {tenant} is too busy; gave up after {self._max_attempts} attempts",
+            code="audit_busy",
+        )
+
+    async def append_many(self, tenant: str, builds: list[BuildEntry]) -> list[Doc]:
+        """Insert ``builds`` as consecutive entries at the head of the chain,
+        one ``insert_many`` per try (a bulk job's entries cost one round trip,
+        not one each). Ordered: if another process took a seq midway, the
+        entries stored so far stay and the rest are rebuilt on the new head."""
+        lock = self._locks.get(tenant)
+        if lock is None:
+            lock = self._locks[tenant] = asyncio.Lock()
+        stored: list[Doc] = []
+        async with lock:
+            for attempt in range(self._max_attempts):
+                if len(stored) == len(builds):
+                    return stored
+                seq, prev_hash = await self._head(tenant)
+                docs = []
+                for build in builds[len(stored) :]:
+                    seq += 1
+                    doc = build(seq, prev_hash)
+                    prev_hash = doc["hash"]
+                    docs.append(doc)
+                try:
+                    await self._log.insert_many(docs, ordered=True)
+                    return stored + docs
+                except BulkWriteError as exc:
+                    stored += docs[: int(exc.details.get("nInserted", 0))]
                     await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # noqa: S311
                 except ConnectionFailure:
                     raise Unavailable("the audit log is unavailable") from None

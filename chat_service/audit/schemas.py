@@ -19,7 +19,23 @@ action                          target_type      recorded when
 ``legal_hold.set``              ``conversation`` a legal hold is placed
 ``legal_hold.released``         ``conversation`` a legal hold is lifted
 ``retention.purged``            ``tenant``       the retention job purged records
+``order.created``               ``order``        an order is created (also from a quote)
+``order.status_changed``        ``order``        an order's status is set (one or bulk)
+``order.shipment_added``        ``order``        a shipment is recorded
+``order.backorder_set``         ``order``        a line is back-ordered
+``order.approval_decided``      ``order``        an approver approves or rejects
+``quote.requested``             ``quote``        a quote is requested
+``quote.responded``             ``quote``        the seller offers prices
+``quote.countered``             ``quote``        either side counters
+``quote.accepted``              ``quote``        the buyer accepts a revision
+``quote.declined``              ``quote``        either side declines
+``quote.withdrawn``             ``quote``        the buyer withdraws
+``quote.expired``               ``quote``        the expiry job expires the quote
+``quote.converted``             ``quote``        the backend converts an accepted quote
 =============================== ================ ====================================
+
+Order and quote entries name ids, statuses and revision numbers only; never
+notes, reasons or prices' free text.
 """
 
 from __future__ import annotations
@@ -62,6 +78,19 @@ AuditAction = Literal[
     "legal_hold.set",
     "legal_hold.released",
     "retention.purged",
+    "order.created",
+    "order.status_changed",
+    "order.shipment_added",
+    "order.backorder_set",
+    "order.approval_decided",
+    "quote.requested",
+    "quote.responded",
+    "quote.countered",
+    "quote.accepted",
+    "quote.declined",
+    "quote.withdrawn",
+    "quote.expired",
+    "quote.converted",
 ]
 AUDIT_ACTIONS: tuple[str, ...] = get_args(AuditAction)
 

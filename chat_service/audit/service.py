@@ -7,14 +7,15 @@ anything is written, so a refused entry leaves no trace.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import aclosing
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
 from chat_service.audit.chain import ChainVerifier, from_millis, seal_entry, to_millis
-from chat_service.audit.repository import AuditRepository
+from chat_service.audit.repository import AuditRepository, BuildEntry
 from chat_service.audit.rules import (
     check_action,
     check_actor,
@@ -33,10 +34,21 @@ from chat_service.audit.schemas import (
 from chat_service.clock import Clock
 from chat_service.errors import IntegrityError
 
-__all__ = ["AuditLog", "VerifyProgress", "entry_public"]
+__all__ = ["AuditLog", "PlannedEntry", "VerifyProgress", "entry_public"]
 
 # Called after each batch of a check with (tenant, entries checked so far).
 VerifyProgress = Callable[[str, int], None]
+
+
+@dataclass(frozen=True)
+class PlannedEntry:
+    """One entry for :meth:`AuditLog.record_many`."""
+
+    actor: AuditActor
+    action: AuditAction
+    target_type: str
+    target_id: str
+    details: Mapping[str, object] | None = None
 
 
 def entry_public(doc: Mapping[str, Any]) -> AuditEntryPublic:
@@ -104,6 +116,46 @@ class AuditLog:
             )
 
         return entry_public(await self._repo.append(tenant, build))
+
+    async def record_many(
+        self, tenant: str, entries: Sequence[PlannedEntry]
+    ) -> list[AuditEntryPublic]:
+        """:meth:`record` for several entries of one chain at once (a bulk
+        job's), appended in order with one store write. All are checked before
+        any is written."""
+        tenant = check_tenant(tenant)
+        checked = [
+            (
+                check_actor(e.actor).model_dump(),
+                check_action(e.action),
+                check_target(e.target_type, e.target_id),
+                check_details(e.details),
+            )
+            for e in entries
+        ]
+        if not checked:
+            return []
+
+        def builder(
+            actor: dict[str, Any], action: str, target: tuple[str, str], details: dict[str, Any]
+        ) -> BuildEntry:
+            def build(seq: int, prev_hash: str) -> dict[str, Any]:
+                return seal_entry(
+                    tenant=tenant,
+                    seq=seq,
+                    at=self._clock.now(),
+                    actor=actor,
+                    action=action,
+                    target_type=target[0],
+                    target_id=target[1],
+                    details=details,
+                    prev_hash=prev_hash,
+                )
+
+            return build
+
+        docs = await self._repo.append_many(tenant, [builder(*c) for c in checked])
+        return [entry_public(doc) for doc in docs]
 
     async def search(self, tenant: str, query: AuditQuery | None = None) -> AuditPage:
         """One page of ``tenant``'s entries matching ``query``, newest first."""

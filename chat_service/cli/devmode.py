@@ -1,7 +1,8 @@
 """``chat-service dev``: everything on this machine, data kept under one folder.
 
 Starts the embedded store and Redis as child processes, creates a development
-tenant and a demo order conversation on first run, prints how to try it, and
+tenant, a demo order conversation and quote on first run, prints how to try it
+(the demo pages switch between the order and the quote), and
 serves the API until interrupted.
 """
 
@@ -125,6 +126,8 @@ Marketplace chat — development mode (embedded default)
   Redis             {redis_url}
   data folder       {data_dir}   (kept across restarts; delete it to start over)
   demo pages        {base}/demo   (buyer {base}/demo/buyer, seller {base}/demo/seller)
+  demo quote        {base}/demo/buyer?subject=quote, {base}/demo/seller?subject=quote
+                    (quote {DEMO_QUOTE}: the seller revises the offer, the buyer accepts it)
 {mail}
 Demo tenant {state.tenant_id}
   server key        {state.server_key}
@@ -184,6 +187,9 @@ def run_dev(*, data_dir: Path, host: str, port: int) -> None:
             f"   (sign in: {console.login} / {console.password})\n"
         )
         print(banner(settings, state, store.url, redis.url, data_dir, mail), flush=True)
-        run_server(settings, demo=DemoConfig.from_dev_state(data_dir / "dev-tenant.json", settings))
+        demo = DemoConfig.from_dev_state(
+            data_dir / "dev-tenant.json", settings, quote_id=DEMO_QUOTE
+        )
+        run_server(settings, demo=demo)
     finally:
         stop_all(*reversed(children), redis, store)

@@ -69,6 +69,13 @@ KEY_REFERENCES: tuple[tuple[str, str], ...] = (
     ("webhooks", "secret.key_id"),
     ("webhooks", "previous_secret.key_id"),
     ("webhooks", "alert_email.key_id"),
+    ("tenants", "staff_email.key_id"),
+    # Notes and reasons of orders and quotes live as long as their record.
+    ("orders", "history.note.key_id"),
+    ("orders", "backorders.note.key_id"),
+    ("quotes", "state.note.key_id"),
+    ("quotes", "state.reason.key_id"),
+    ("quotes", "state.revisions.note.key_id"),
 )
 
 LIVE_PHOTO_STATES = ["ready", "attached"]
@@ -334,11 +341,7 @@ class RetentionJob:
                 .to_list(None)
             )
             for doc in docs:
-                value: Any = doc
-                for part in field.split("."):
-                    value = value.get(part) if isinstance(value, dict) else None
-                if isinstance(value, str):
-                    named.add(value)
+                named.update(_values_at(doc, field.split(".")))
         return named
 
     async def _reseal_long_lived(self, tenant: str, key_ids: list[str]) -> int:
@@ -377,3 +380,12 @@ class RetentionJob:
         )
         fresh = await self._cipher.encrypt_bytes(ref, plain, scope=scope, moment=self._clock.now())
         return {"key_id": fresh.key_id, "blob": Binary(fresh.blob)}
+
+
+def _values_at(value: Any, path: list[str]) -> list[str]:
+    """The strings at ``path`` in ``value``, through arrays as MongoDB does."""
+    if isinstance(value, list):
+        return [found for item in value for found in _values_at(item, path)]
+    if not path:
+        return [value] if isinstance(value, str) else []
+    return _values_at(value.get(path[0]), path[1:]) if isinstance(value, dict) else []

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from chat_service.auth.principals import UserPrincipal
 from chat_service.conversations.schemas import (
+    ActionSend,
     ConversationCreate,
     ConversationPublic,
     ConversationSummary,
@@ -25,7 +26,12 @@ router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
 ConvId = Annotated[str, "conversation id"]
 
 
-@router.post("", response_model=ConversationPublic, status_code=200)
+@router.post(
+    "",
+    response_model=ConversationPublic,
+    status_code=200,
+    responses={201: {"model": ConversationPublic, "description": "Created"}},
+)
 async def open_conversation(
     body: ConversationCreate, server: CurrentServer, services: ServicesDep, response: Response
 ) -> ConversationPublic:
@@ -70,7 +76,11 @@ async def message_history(
     )
 
 
-@router.post("/{conversation_id}/messages", response_model=MessagePublic)
+@router.post(
+    "/{conversation_id}/messages",
+    response_model=MessagePublic,
+    responses={201: {"model": MessagePublic, "description": "Stored"}},
+)
 async def send_message(
     conversation_id: ConvId,
     body: ServerMessageSend,
@@ -97,6 +107,31 @@ async def send_message(
         text=body.text,
         as_user=body.sender_id,
         attachments=body.attachments,
+    )
+    response.status_code = 201 if result.created else 200
+    return result.message
+
+
+@router.post(
+    "/{conversation_id}/actions",
+    response_model=MessagePublic,
+    responses={201: {"model": MessagePublic, "description": "Stored"}},
+)
+async def send_action(
+    conversation_id: ConvId,
+    body: ActionSend,
+    user: CurrentUser,
+    services: ServicesDep,
+    response: Response,
+) -> MessagePublic:
+    """A seller's quick action (``propose_replacement``, ``request_photo``,
+    ``confirm_delivery_date``) as a structured message. Sellers of the
+    conversation only; 201 new, 200 for a resend of the same ``client_msg_id``."""
+    await services.limiter.hit(
+        user.tenant, user.user_id, "send", limit=services.settings.send_rate_per_minute
+    )
+    result = await services.conversations.actions.send(
+        user, conversation_id, client_msg_id=body.client_msg_id, action=body.action
     )
     response.status_code = 201 if result.created else 200
     return result.message

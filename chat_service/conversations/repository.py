@@ -31,7 +31,7 @@ from chat_service.errors import Conflict
 __all__ = ["ConversationRepository", "MessageRepository", "ReadRepository"]
 
 Doc = dict[str, Any]
-VISIBLE_KINDS = ["text", "system"]
+VISIBLE_KINDS = ["text", "system", "action"]
 
 
 class ConversationRepository:
@@ -218,6 +218,13 @@ class MessageRepository:
 
     async def last_seq(self, conv_id: str) -> int:
         return await self.seqs.refresh(conv_id)
+
+    async def clamp_to_last_seq(self, conv_id: str, seq: int) -> int:
+        """``min(seq, last seq)``, asking the store only when the cache is behind
+        (the cache never runs ahead of the store: it holds seqs seen written)."""
+        if seq <= await self.seqs.last(conv_id):
+            return seq
+        return min(seq, await self.seqs.refresh(conv_id))
 
 
 class ReadRepository:

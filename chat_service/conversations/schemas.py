@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
 
 from chat_service.auth.principals import Role
+from chat_service.conversations.actions import SellerAction
 from chat_service.ids import EXTERNAL_ID_PATTERN, INTERNAL_ID_PATTERN
 
 __all__ = [
     "MAX_ATTACHMENTS_PER_MESSAGE",
+    "ActionSend",
     "AttachmentRendition",
     "ConversationCreate",
     "ConversationPublic",
@@ -30,7 +32,8 @@ __all__ = [
 ]
 
 SubjectType = Literal["order", "quote"]
-MessageKind = Literal["text", "system", "edit", "delete"]
+# "action": a seller's quick action (chat_service.conversations.actions).
+MessageKind = Literal["text", "system", "edit", "delete", "action"]
 # How a message reached the service: the widget/API, or a reply to an away email.
 MessageVia = Literal["chat", "email"]
 CLIENT_MSG_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
@@ -96,6 +99,8 @@ class MessagePublic(BaseModel):
     text_error: str | None = None
     attachments: list[MessageAttachment] = Field(default_factory=list)
     via: MessageVia = "chat"
+    # The payload of an ``action`` entry; ``text`` then holds a plain summary.
+    action: SellerAction | None = None
 
 
 class ConversationPublic(BaseModel):
@@ -135,6 +140,14 @@ class ServerMessageSend(UserMessageSend):
     ``sender_id`` is absent."""
 
     sender_id: StrictStr | None = Field(default=None, pattern=EXTERNAL_ID_PATTERN)
+
+
+class ActionSend(_Strict):
+    """A seller's quick action. The payload is checked by the service, so each
+    problem gets its stable code (``unknown_action``, ``invalid_action``, ...)."""
+
+    client_msg_id: StrictStr = Field(pattern=CLIENT_MSG_ID_PATTERN)
+    action: dict[StrictStr, Any]
 
 
 class ReadMark(_Strict):

@@ -9,6 +9,7 @@ from typing import Any
 from bson import Binary
 
 from chat_service.clock import Clock
+from chat_service.conversations.actions import SellerAction, action_from_stored, action_summary
 from chat_service.conversations.rules import idempotency_key, to_millis
 from chat_service.conversations.schemas import (
     SYSTEM_SENDER,
@@ -127,6 +128,15 @@ class MessageCodec:
             except IntegrityError as exc:
                 log.error("message %s text unreadable: %s", doc["_id"], exc.code)
                 text_error = exc.code
+        action: SellerAction | None = None
+        if doc["kind"] == "action" and text is not None:
+            # The sealed text is the payload; clients get it parsed plus a summary.
+            try:
+                action = action_from_stored(text)
+                text = action_summary(action)
+            except ValueError:
+                log.error("message %s holds an action this version cannot read", doc["_id"])
+                text, text_error = None, "unknown_action"
         return MessagePublic(
             id=doc["_id"],
             conversation_id=doc["conv"],
@@ -142,4 +152,5 @@ class MessageCodec:
             text_error=text_error,
             attachments=[MessageAttachment(**a) for a in doc.get("attachments") or []],
             via=doc.get("via", "chat"),
+            action=action,
         )

@@ -17,6 +17,7 @@ from chat_service.audit import AuditActor, AuditLog
 from chat_service.auth.principals import ServerPrincipal, UserPrincipal
 from chat_service.clock import Clock
 from chat_service.conversations.events import EventPublisher
+from chat_service.conversations.quick_actions import SellerActions
 from chat_service.conversations.repository import (
     ConversationRepository,
     MessageRepository,
@@ -98,6 +99,7 @@ class ConversationService:
         self._clock = clock
         self._limits = limits
         self._audit = audit
+        self.actions = SellerActions(self.check_access, self._writer, policies)
 
     # -- conversations -------------------------------------------------------
 
@@ -330,7 +332,7 @@ class ConversationService:
 
     async def mark_read(self, user: UserPrincipal, conv_id: str, seq: int) -> int:
         conv = await self._visible(user, conv_id)
-        seq = min(seq, await self._messages.last_seq(conv["_id"]))
+        seq = await self._messages.clamp_to_last_seq(conv["_id"], seq)
         stored = await self._reads.mark(user.tenant, conv["_id"], user.user_id, seq)
         await self._publisher.publish(
             user.tenant,

@@ -119,20 +119,21 @@ class MessageWriter:
         # On resends too (recording is idempotent): a resend repairs a lost record.
         if self._outbox is not None and (hook := message_event(conv, message)):
             await self._outbox.record(conv["tenant"], *hook)
-        if self._notifications is not None:
-            # On resends too: scheduling is idempotent, so a resend repairs a
-            # schedule that failed after the message was stored.
-            await self._notifications.schedule(
-                conv, message, None, await self._policies(conv["tenant"]), message.created_at
-            )
         # Published on resends too: a lost publish is repaired, and receivers drop
-        # what they already have by seq.
+        # what they already have by seq. Before the away-email windows, which
+        # are not on the way to the reader.
         event = {
             "type": "message",
             "conversation_id": conv["_id"],
             "message": message.model_dump(mode="json"),
         }
         await self._publisher.publish(conv["tenant"], conv["_id"], event)
+        if self._notifications is not None:
+            # On resends too: scheduling is idempotent, so a resend repairs a
+            # schedule that failed after the message was stored.
+            await self._notifications.schedule(
+                conv, message, None, await self._policies(conv["tenant"]), message.created_at
+            )
         return SendResult(message=message, created=created)
 
     async def discard_attachments(self, tenant: str, conv_id: str, doc: dict[str, Any]) -> None:

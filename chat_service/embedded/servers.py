@@ -229,9 +229,17 @@ def _store_ping(url: str, pid: int) -> bool:
 
 
 def start_store(
-    *, data_dir: Path | None, log_dir: Path, port: int | None = None, timeout: float = 60.0
+    *,
+    data_dir: Path | None,
+    log_dir: Path,
+    port: int | None = None,
+    timeout: float = 60.0,
+    durable: bool = True,
 ) -> ChildServer:
-    """SecantusDB on loopback; without ``data_dir`` it keeps data in memory only."""
+    """SecantusDB on loopback; without ``data_dir`` it keeps data in memory only.
+
+    With ``data_dir`` and ``durable`` every commit reaches the disk before it
+    is acknowledged; throwaway stores (the tests') may skip that for speed."""
     port = port or free_port()
     storage = ":memory:"
     if data_dir is not None:
@@ -248,6 +256,11 @@ def start_store(
         "--log-level",
         "WARNING",
     ]
+    if data_dir is not None and durable:
+        # Kept on disk means kept: without this the server acknowledges writes
+        # before they reach its log, and a kill -9 (or a crash) loses the last
+        # acknowledged messages (measured by `python -m bench.drills store-restart`).
+        argv.append("--sync-on-commit")
     log_path = log_dir / "store.log"
     # Extra server flags for experiments (e.g. "--oplog-max-entries 10000").
     argv += os.environ.get("CHAT_STORE_EXTRA_ARGS", "").split()

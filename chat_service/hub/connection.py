@@ -74,14 +74,15 @@ class Connection:
         self.closed = False
         self._send = send_text
         self._close = close
-        self._queue: deque[str] = deque()
+        # Created on first use: an empty deque is ~760 bytes, times every idle socket.
+        self._queue: deque[str] | None = None
         self._writer: asyncio.Task[None] | None = None
         self._closing: asyncio.Task[None] | None = None
         self._room: asyncio.Event | None = None
 
     async def wait_for_room(self) -> None:
         """For bulk senders (catch-up): wait until the queue is at most half full."""
-        while len(self._queue) > self.max_queue // 2 and not self.closed:
+        while self.queued > self.max_queue // 2 and not self.closed:
             if self._room is None:
                 self._room = asyncio.Event()
             self._room.clear()
@@ -90,7 +91,9 @@ class Connection:
     def enqueue(self, frame: dict[str, Any] | str) -> None:
         if self.closed:
             return
-        if len(self._queue) >= self.max_queue:
+        if self._queue is None:
+            self._queue = deque()
+        elif len(self._queue) >= self.max_queue:
             log.warning("closing slow consumer %s (%s)", self.conn_id, self.principal.label)
             self.terminate(CLOSE_SLOW_CONSUMER, "slow_consumer")
             return
@@ -100,14 +103,14 @@ class Connection:
 
     @property
     def queued(self) -> int:
-        return len(self._queue)
+        return 0 if self._queue is None else len(self._queue)
 
     def terminate(self, code: int, reason: str) -> None:
         """Close from anywhere without awaiting; pending frames are dropped."""
         if self.closed:
             return
         self.closed = True
-        self._queue.clear()
+        self._queue = None
         if self._writer is not None:
             self._writer.cancel()
         if self._room is not None:
@@ -134,15 +137,17 @@ class Connection:
         try:
             while self._queue and not self.closed:
                 await self._send(self._queue.popleft())
-                if self._room is not None and len(self._queue) <= self.max_queue // 2:
+                if self._room is not None and self.queued <= self.max_queue // 2:
                     self._room.set()
         except asyncio.CancelledError:
             raise
         except Exception:
             self.closed = True
-            self._queue.clear()
+            self._queue = None
         finally:
             self._writer = None
+            if self._queue is not None and not self._queue:
+                self._queue = None  # an idle connection holds no empty deque
             if self._room is not None:
                 self._room.set()
 

@@ -16,7 +16,6 @@ import secrets
 
 from pymongo.errors import PyMongoError
 from redis.exceptions import RedisError
-from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from chat_service.auth.principals import UserPrincipal
@@ -31,7 +30,7 @@ from chat_service.hub.protocol import (
 )
 from chat_service.services import Services
 
-__all__ = ["WebSocketShortcut", "websocket_endpoint"]
+__all__ = ["websocket_endpoint"]
 
 log = logging.getLogger(__name__)
 _TENANT = re.compile(r"^t_[0-9a-f]{16}$")
@@ -167,23 +166,3 @@ async def _serve(websocket: WebSocket, services: Services, conn: Connection) -> 
                 error_frame("internal_error", "the server could not handle this frame", ref)
             )
     await conn.wait_closed()
-
-
-class WebSocketShortcut:
-    """ASGI middleware that hands ``/v1/ws`` straight to :func:`websocket_endpoint`.
-
-    Routing the socket through the framework's router and dependency machinery
-    keeps several more objects and coroutine frames alive for the whole life of
-    every connection; at thousands of idle connections per process that is a
-    measurable share of memory (see bench/README.md).
-    """
-
-    def __init__(self, app: ASGIApp, *, path: str = "/v1/ws") -> None:
-        self.app = app
-        self.path = path
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket" and scope["path"] == self.path:
-            await websocket_endpoint(WebSocket(scope, receive, send))
-            return
-        await self.app(scope, receive, send)

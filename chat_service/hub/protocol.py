@@ -31,6 +31,7 @@ from chat_service.conversations.schemas import (
 from chat_service.ids import INTERNAL_ID_PATTERN
 
 __all__ = [
+    "ActionFrame",
     "AuthFrame",
     "ClientFrame",
     "DeleteFrame",
@@ -115,6 +116,16 @@ class DeleteFrame(_Frame):
     seq: Seq
 
 
+class ActionFrame(_Frame):
+    """A seller's quick action; the payload's rules (and codes) are the
+    conversations domain's (``chat_service.conversations.actions``)."""
+
+    type: Literal["action"]
+    conversation_id: ConversationId
+    client_msg_id: ClientMsgId
+    action: dict[StrictStr, Any]
+
+
 class TypingFrame(_Frame):
     type: Literal["typing"]
     conversation_id: ConversationId
@@ -138,6 +149,7 @@ ClientFrame = Annotated[
     | SendFrame
     | EditFrame
     | DeleteFrame
+    | ActionFrame
     | TypingFrame
     | ReadFrame
     | PingFrame,
@@ -145,7 +157,18 @@ ClientFrame = Annotated[
 ]
 _ADAPTER: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
 FRAME_TYPES = frozenset(
-    {"auth", "subscribe", "unsubscribe", "send", "edit", "delete", "typing", "read", "ping"}
+    {
+        "auth",
+        "subscribe",
+        "unsubscribe",
+        "send",
+        "edit",
+        "delete",
+        "action",
+        "typing",
+        "read",
+        "ping",
+    }
 )
 
 

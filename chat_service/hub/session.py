@@ -14,6 +14,7 @@ from chat_service.errors import BadRequest
 from chat_service.hub.connection import Connection
 from chat_service.hub.presence import PresenceTracker
 from chat_service.hub.protocol import (
+    ActionFrame,
     AuthFrame,
     ClientFrame,
     DeleteFrame,
@@ -99,6 +100,19 @@ class FrameHandler:
                     target_seq=frame.seq,
                     client_msg_id=frame.client_msg_id,
                 )
+                conn.enqueue(
+                    _ack(frame.ref, result.message.model_dump(mode="json"), result.created)
+                )
+            case ActionFrame():
+                await self._limit_send(conn)
+                result = await self._conversations.actions.send(
+                    conn.principal,
+                    frame.conversation_id,
+                    client_msg_id=frame.client_msg_id,
+                    action=frame.action,
+                )
+                if result.created:
+                    self._metrics.messages_stored.inc()
                 conn.enqueue(
                     _ack(frame.ref, result.message.model_dump(mode="json"), result.created)
                 )

@@ -90,6 +90,14 @@ class NotificationRepository:
             return False
         return result.upserted_id is not None or result.modified_count == 1
 
+    async def pending_until(self, nid: str) -> datetime | None:
+        """The ``due_at`` of a pending window; ``None`` in any other state."""
+        doc = await self._docs.find_one({"_id": nid}, {"state": 1, "due_at": 1})
+        if doc is None or doc.get("state") != "pending":
+            return None
+        due_at = doc.get("due_at")
+        return due_at if isinstance(due_at, datetime) else None
+
     async def claim_due(self, now: datetime, claim_id: str, lease_until: datetime) -> Doc | None:
         """Atomically take one due notification, or one whose claim lapsed
         before anything was sent (its dispatcher or task was lost)."""
@@ -117,7 +125,19 @@ class NotificationRepository:
         goes to SMTP. Only the holder of ``claim_id`` can do it, once."""
         result = await self._docs.update_one(
             {"_id": nid, "state": "claimed", "claim_id": claim_id},
-            {"$set": {"state": "sending", **fields}, "$inc": {"attempts": 1}},
+            {
+                "$set": {"state": "sending", **fields},
+                "$inc": {"attempts": 1},
+                "$unset": {"data_started_at": ""},
+            },
+        )
+        return result.modified_count == 1
+
+    async def mark_data_started(self, nid: str, attempt_id: str, now: datetime) -> bool:
+        """Right before SMTP DATA: from here on a crash leaves the outcome unknown."""
+        result = await self._docs.update_one(
+            {"_id": nid, "state": "sending", "attempt_id": attempt_id},
+            {"$set": {"data_started_at": now}},
         )
         return result.modified_count == 1
 
@@ -135,7 +155,12 @@ class NotificationRepository:
             {
                 "$set": {"state": "idle", "claims": 0, **fields},
                 "$max": {"settled_through_seq": through_seq},
-                "$unset": {"claim_id": "", "attempt_id": "", "lease_until": ""},
+                "$unset": {
+                    "claim_id": "",
+                    "attempt_id": "",
+                    "lease_until": "",
+                    "data_started_at": "",
+                },
             },
         )
         return result.modified_count == 1
@@ -146,7 +171,12 @@ class NotificationRepository:
             {
                 "$set": {"state": "idle", "claims": 0, **fields},
                 "$max": {"settled_through_seq": through_seq, "emailed_through_seq": through_seq},
-                "$unset": {"claim_id": "", "attempt_id": "", "lease_until": ""},
+                "$unset": {
+                    "claim_id": "",
+                    "attempt_id": "",
+                    "lease_until": "",
+                    "data_started_at": "",
+                },
             },
         )
         return result.modified_count == 1

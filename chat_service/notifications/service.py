@@ -10,6 +10,7 @@ time whether anything is still worth an email.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,7 +27,7 @@ from policies import Policy, email_content_mode
 __all__ = ["NOTIFIED_KINDS", "EmailPreferences", "PendingNotifications"]
 
 # Entries a person reads; edits and deletes change them but are not news.
-NOTIFIED_KINDS = frozenset({"text", "system"})
+NOTIFIED_KINDS = frozenset({"text", "system", "action"})
 # When the policy cannot be read the delay still needs a value.
 _FALLBACK_DELAY_SECONDS = 120
 
@@ -73,31 +74,35 @@ class PendingNotifications:
         due_at = min(message.created_at, now) + timedelta(
             seconds=delay if isinstance(delay, int) and delay >= 0 else _FALLBACK_DELAY_SECONDS
         )
-        count = 0
-        for user_id in wanted:
-            if user_id == message.sender_id or user_id not in roles:
-                continue
-            if email_content_mode(policy, roles[user_id]) == "off":
-                continue
-            nid = notification_id(conv["_id"], user_id)
-            known = self._known.get(nid)
-            if known is not None and message.created_at < known - _KNOWN_PENDING_MARGIN:
-                count += 1
-                continue
-            doc = {
-                "_id": nid,
-                "tenant": conv["tenant"],
-                "conv": conv["_id"],
-                "user": user_id,
-            }
-            if await self._repo.schedule(doc, due_at):
-                # Ours: pending until due_at. A window opened elsewhere, or one a
-                # worker holds, is not remembered (its end is not known here).
-                if len(self._known) >= _KNOWN_PENDING_MAX:
-                    self._known.clear()
-                self._known[nid] = due_at
-            count += 1
-        return count
+        opening = [
+            self._open_window(conv, user_id, message.created_at, due_at)
+            for user_id in wanted
+            if user_id != message.sender_id
+            and user_id in roles
+            and email_content_mode(policy, roles[user_id]) != "off"
+        ]
+        # Recipients are independent: one round trip of latency, not one each.
+        await asyncio.gather(*opening)
+        return len(opening)
+
+    async def _open_window(
+        self, conv: dict[str, Any], user_id: str, created_at: datetime, due_at: datetime
+    ) -> None:
+        nid = notification_id(conv["_id"], user_id)
+        known = self._known.get(nid)
+        if known is not None and created_at < known - _KNOWN_PENDING_MARGIN:
+            return
+        doc = {"_id": nid, "tenant": conv["tenant"], "conv": conv["_id"], "user": user_id}
+        if await self._repo.schedule(doc, due_at):
+            pending_until: datetime | None = due_at
+        else:
+            # Opened by another process (or held by a worker): remember its end
+            # too when it is pending, or every message pays this write again.
+            pending_until = await self._repo.pending_until(nid)
+        if pending_until is not None:
+            if len(self._known) >= _KNOWN_PENDING_MAX:
+                self._known.clear()
+            self._known[nid] = pending_until
 
 
 class EmailPreferences:

@@ -9,7 +9,9 @@ row; blank CSV lines are skipped and not counted).
 A row that cannot be read (wrong column count, a non-string field, an operator
 object such as ``{"$ne": null}``), names an unknown order or status, or asks
 for an illegal transition gets a row-level error; every other row is applied
-through :meth:`OrderService.update_status`, as the marketplace backend.
+as the marketplace backend, by the same rule as a single status update, in
+chunks of orders with a few store round trips each
+(:mod:`chat_service.orders.batch`).
 
 The whole upload is idempotent under its ``upload_id``: the first request
 records the upload, applies the rows and stores the result; a repeat returns
@@ -17,13 +19,11 @@ the stored result without applying anything again. Each row is applied under
 the update id ``bulk:<upload_id>:<row>``, so if a process dies mid-upload, a
 repeat of the same upload finishes the remaining rows and recognises the rows
 already applied. Reusing an ``upload_id`` for different rows is refused with
-409 ``upload_id_reused``. Rows of one order are applied in upload order; rows
-of different orders concurrently (bounded).
+409 ``upload_id_reused``. Rows of one order are applied in upload order.
 """
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import hashlib
 import io
@@ -35,7 +35,8 @@ from typing import Any, Final
 
 from chat_service.auth.principals import ServerPrincipal
 from chat_service.clock import Clock
-from chat_service.errors import BadRequest, ChatError, Conflict, PayloadTooLarge
+from chat_service.errors import BadRequest, Conflict, PayloadTooLarge
+from chat_service.orders.batch import StatusRow, apply_status_rows
 from chat_service.orders.fulfilment import MAX_NOTE_CHARS
 from chat_service.orders.repository import OrderRepository
 from chat_service.orders.schemas import BulkResult, BulkRowResult
@@ -55,7 +56,6 @@ __all__ = [
 MAX_BULK_ROWS: Final = 10_000
 # 10,000 rows with long notes; the app's BodyLimit needs this route override.
 BULK_MAX_BYTES: Final = 4 * 1024 * 1024
-BULK_CONCURRENCY: Final = 16
 UPLOAD_ID_PATTERN: Final = r"^[A-Za-z0-9_.:-]{1,64}$"
 _UPLOAD_ID = re.compile(UPLOAD_ID_PATTERN)
 _COLUMNS = ("order_id", "status", "note")
@@ -188,13 +188,10 @@ class BulkStatusUpdates:
         orders: OrderService,
         repository: OrderRepository,
         clock: Clock,
-        *,
-        concurrency: int = BULK_CONCURRENCY,
     ) -> None:
         self._orders = orders
         self._repo = repository
         self._clock = clock
-        self._concurrency = concurrency
 
     async def apply(
         self, server: ServerPrincipal, upload_id: str, rows: list[BulkRow]
@@ -234,7 +231,7 @@ class BulkStatusUpdates:
         self, server: ServerPrincipal, upload_id: str, rows: list[BulkRow]
     ) -> list[BulkRowResult]:
         results: dict[int, BulkRowResult] = {}
-        by_order: defaultdict[str, list[BulkRow]] = defaultdict(list)
+        by_order: defaultdict[str, list[StatusRow]] = defaultdict(list)
         for row in rows:
             if row.error is not None or row.order_id is None or row.status is None:
                 code, detail = row.error or ("invalid_row", "the row is incomplete")
@@ -242,33 +239,11 @@ class BulkStatusUpdates:
                     row=row.row, order_id=row.order_id, ok=False, code=code, detail=detail
                 )
             else:
-                by_order[row.order_id].append(row)
-        gate = asyncio.Semaphore(self._concurrency)
-
-        async def apply_order(order_rows: list[BulkRow]) -> None:
-            async with gate:
-                for row in order_rows:
-                    results[row.row] = await self._apply_one(server, upload_id, row)
-
-        await asyncio.gather(*(apply_order(group) for group in by_order.values()))
+                by_order[row.order_id].append((row.row, row.order_id, row.status, row.note))
+        results |= await apply_status_rows(
+            self._orders, self._repo, self._clock, server, upload_id, dict(by_order)
+        )
         return [results[row.row] for row in rows]
-
-    async def _apply_one(
-        self, server: ServerPrincipal, upload_id: str, row: BulkRow
-    ) -> BulkRowResult:
-        try:
-            order, _ = await self._orders.update_status(
-                server,
-                row.order_id or "",
-                row.status or "",
-                note=row.note,
-                update_id=f"bulk:{upload_id}:{row.row}",
-            )
-        except ChatError as error:
-            return BulkRowResult(
-                row=row.row, order_id=row.order_id, ok=False, code=error.code, detail=error.detail
-            )
-        return BulkRowResult(row=row.row, order_id=row.order_id, ok=True, status=order.status)
 
 
 def result_document(result: BulkResult) -> dict[str, Any]:

@@ -47,7 +47,12 @@ Orders = Annotated[OrderService, Depends(get_orders)]
 Bulk = Annotated[BulkStatusUpdates, Depends(get_bulk)]
 
 
-@router.post("/v1/orders", response_model=OrderPublic, status_code=201)
+@router.post(
+    "/v1/orders",
+    response_model=OrderPublic,
+    status_code=201,
+    responses={200: {"model": OrderPublic, "description": "Already created"}},
+)
 async def create_order(
     body: OrderCreate, server: CurrentServer, orders: Orders, response: Response
 ) -> OrderPublic:
@@ -72,7 +77,31 @@ async def list_orders(
     return await orders.list_orders(actor, role=role, status=status, limit=limit)
 
 
-@router.post("/v1/orders/bulk-status", response_model=BulkResult)
+_BULK_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "text/csv": {"schema": {"type": "string", "description": "order_id,status,note"}},
+            "application/json": {
+                "schema": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "order_id": {"type": "string"},
+                            "status": {"type": "string"},
+                            "note": {"type": "string"},
+                        },
+                        "required": ["order_id", "status"],
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+@router.post("/v1/orders/bulk-status", response_model=BulkResult, openapi_extra=_BULK_BODY)
 async def bulk_status(
     request: Request,
     server: CurrentServer,
@@ -113,7 +142,12 @@ async def update_status(
     return order
 
 
-@router.post("/v1/orders/{order_id}/shipments", response_model=OrderPublic, status_code=201)
+@router.post(
+    "/v1/orders/{order_id}/shipments",
+    response_model=OrderPublic,
+    status_code=201,
+    responses={200: {"model": OrderPublic, "description": "Already recorded"}},
+)
 async def add_shipment(
     order_id: str, body: ShipmentCreate, actor: AnyActor, orders: Orders, response: Response
 ) -> OrderPublic:

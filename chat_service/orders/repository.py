@@ -15,6 +15,9 @@ the same version cannot both win, so no change is ever lost (the loser
 re-reads and re-decides). ``announced`` is the highest version whose system
 message was posted; a crash between the update and the post is repaired by
 the next write or retry. Amounts are stored as decimal strings, exactly.
+Notes (history and back-orders) are sealed by a :class:`NoteSealer` on the
+way in and opened on the way out, so callers only ever see plain text.
+An order made from a quote names it (``quote_id``, ``payment_terms``).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateMany, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -33,6 +36,7 @@ from chat_service.orders.fulfilment import Backorder, Shipment, ShipmentItem
 from chat_service.orders.lines import OrderLine
 from chat_service.orders.money import Money, order_totals
 from chat_service.orders.schemas import OrderCreate
+from chat_service.orders.sealing import NoteSealer
 from chat_service.orders.states import OrderStatus
 
 __all__ = [
@@ -58,10 +62,27 @@ LIST_FIELDS = {
 
 
 class OrderRepository:
-    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+    def __init__(self, db: AsyncDatabase[Doc], *, sealer: NoteSealer | None = None) -> None:
         self._orders = db["orders"]
         self._orgs = db["buyer_orgs"]
         self._uploads = db["order_uploads"]
+        # None only where no note is ever written (tests of other parts).
+        self._sealer = sealer
+
+    async def _open(self, doc: Doc | None) -> Doc | None:
+        return doc if self._sealer is None else await self._sealer.open_order(doc)
+
+    async def _sealed(self, tenant: str, doc_id: str, fields: Doc, entry: Doc) -> tuple[Doc, Doc]:
+        if self._sealer is None:
+            return fields, entry
+        if "backorders" in fields:
+            fields = {
+                **fields,
+                "backorders": await self._sealer.seal_backorders(
+                    tenant, doc_id, fields["backorders"]
+                ),
+            }
+        return fields, await self._sealer.seal_entry(tenant, doc_id, entry)
 
     async def ensure_indexes(self) -> None:
         await self._orders.create_index(
@@ -89,25 +110,93 @@ class OrderRepository:
             return existing, False
 
     async def get(self, tenant: str, order_id: str) -> Doc | None:
-        return await self._orders.find_one({"tenant": tenant, "order_id": order_id})
+        return await self._open(
+            await self._orders.find_one({"tenant": tenant, "order_id": order_id})
+        )
+
+    async def get_many(self, tenant: str, order_ids: list[str]) -> dict[str, Doc]:
+        """The tenant's orders with these marketplace ids, by id (one query)."""
+        cursor = self._orders.find({"tenant": tenant, "order_id": {"$in": order_ids}})
+        found: dict[str, Doc] = {}
+        for doc in await cursor.to_list(None):
+            opened = await self._open(doc)
+            assert opened is not None
+            found[opened["order_id"]] = opened
+        return found
 
     async def apply_change(
-        self, doc_id: str, expected_version: int, fields: Doc, entry: Doc
+        self, tenant: str, doc_id: str, expected_version: int, fields: Doc, entry: Doc
     ) -> Doc | None:
         """Set ``fields``, append ``entry`` to the history and bump the version,
         only if the order is still at ``expected_version``; the updated order,
         or ``None`` when another writer got there first."""
-        return await self._orders.find_one_and_update(
-            {"_id": doc_id, "version": expected_version},
-            {
-                "$set": {**fields, "version": expected_version + 1},
-                "$push": {"history": {**entry, "version": expected_version + 1}},
-            },
-            return_document=ReturnDocument.AFTER,
+        fields, entry = await self._sealed(
+            tenant, doc_id, fields, {**entry, "version": expected_version + 1}
         )
+        return await self._open(
+            await self._orders.find_one_and_update(
+                {"_id": doc_id, "tenant": tenant, "version": expected_version},
+                {
+                    "$set": {**fields, "version": expected_version + 1},
+                    "$push": {"history": entry},
+                },
+                return_document=ReturnDocument.AFTER,
+            )
+        )
+
+    async def apply_many(self, tenant: str, changes: list[tuple[Doc, Doc, list[Doc]]]) -> set[str]:
+        """Several :meth:`apply_change` in one ``bulk_write``: each change is
+        ``(order, fields, entries)`` with ``entries`` the history entries to
+        append (versions and distinct ``update_id`` set, consecutive after the
+        order's). Each update is
+        conditional on the order's version; returns the ``_id`` of the orders
+        changed (an order another writer changed meanwhile is left out whole)."""
+        if not changes:
+            return set()
+        ops = []
+        for doc, fields, entries in changes:
+            sealed_entries = []
+            for entry in entries:
+                _, sealed = await self._sealed(tenant, doc["_id"], {}, entry)
+                sealed_entries.append(sealed)
+            ops.append(
+                UpdateOne(
+                    {"_id": doc["_id"], "tenant": tenant, "version": doc["version"]},
+                    {
+                        "$set": {**fields, "version": entries[-1]["version"]},
+                        "$push": {"history": {"$each": sealed_entries}},
+                    },
+                )
+            )
+        result = await self._orders.bulk_write(ops, ordered=False)
+        ids = [doc["_id"] for doc, _, _ in changes]
+        if result.matched_count == len(ops):
+            return set(ids)
+        # Some lost a race: ours are the orders that now hold our first entry.
+        marks = {doc["_id"]: entries[0]["update_id"] for doc, _, entries in changes}
+        cursor = self._orders.find({"_id": {"$in": ids}}, {"history.update_id": 1})
+        return {
+            found["_id"]
+            for found in await cursor.to_list(None)
+            if marks[found["_id"]] in {h.get("update_id") for h in found["history"]}
+        }
 
     async def mark_announced(self, doc_id: str, version: int) -> None:
         await self._orders.update_one({"_id": doc_id}, {"$max": {"announced": version}})
+
+    async def mark_many_announced(self, versions: dict[str, int]) -> None:
+        """:meth:`mark_announced` for many orders: one update per distinct version."""
+        by_version: dict[int, list[str]] = {}
+        for doc_id, version in versions.items():
+            by_version.setdefault(version, []).append(doc_id)
+        if by_version:
+            await self._orders.bulk_write(
+                [
+                    UpdateMany({"_id": {"$in": ids}}, {"$max": {"announced": version}})
+                    for version, ids in by_version.items()
+                ],
+                ordered=False,
+            )
 
     async def find(
         self,
@@ -126,7 +215,7 @@ class OrderRepository:
         if status is not None:
             query["status"] = status
         cursor = self._orders.find(query).sort([("created_at", DESCENDING)]).limit(limit)
-        return await cursor.to_list(None)
+        return [d for d in [await self._open(doc) for doc in await cursor.to_list(None)] if d]
 
     # -- approval rules ------------------------------------------------------
 

@@ -31,7 +31,7 @@ from chat_service.ids import EXTERNAL_ID_PATTERN
 from chat_service.orders.errors import InvalidBackorder, MixedCurrencies, UnknownLine, UnknownSku
 from chat_service.orders.lines import OrderLine, check_order_lines, make_order_line
 from chat_service.orders.schemas import OrderCreate
-from chat_service.orders.states import OrderStatus
+from chat_service.orders.states import OrderStatus, parse_status, transition
 
 __all__ = [
     "BACKORDER_OPEN",
@@ -47,6 +47,7 @@ __all__ = [
     "history_entry",
     "may_see",
     "order_lines",
+    "status_change",
     "valid_external_id",
 ]
 
@@ -167,9 +168,8 @@ def order_lines(request: OrderCreate, currency: str) -> tuple[OrderLine, ...]:
 def history_entry(
     kind: str, current: OrderStatus, target: OrderStatus, note: str | None, text: str
 ) -> dict[str, Any]:
-    """One order history entry (its system message text carries the note)."""
-    if note:
-        text = f"{text}. Note: {note}"
+    """One order history entry. The note is stored apart (sealed) and added
+    to the system message when it is posted, so ``text`` never holds it."""
     return {
         "kind": kind,
         "from_status": current.value,
@@ -177,3 +177,19 @@ def history_entry(
         "note": note,
         "text": text,
     }
+
+
+def status_change(
+    actor: Actor, doc: Doc, target: OrderStatus, note: str | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The fields and history entry of setting order ``doc`` to ``target``,
+    or the error that refuses it (who may, and the status machine)."""
+    current = parse_status(doc["status"])
+    check_may_set(actor, doc, current, target)
+    transition(current, target)
+    fields: dict[str, Any] = {"status": target.value}
+    if target in (_S.APPROVED, _S.REJECTED) and doc.get("approval"):
+        fields["approval.decided_by"] = "marketplace"
+        fields["approval.decision"] = "approve" if target is _S.APPROVED else "reject"
+    text = f"Order #{doc['order_id']}: {current.value} → {target.value}"
+    return fields, history_entry("status", current, target, note, text)

@@ -216,6 +216,9 @@ class OrderPublic(BaseModel):
     history: list[HistoryEntry]
     created_at: datetime
     updated_at: datetime
+    # Set when the order was made from an accepted quote.
+    quote_id: str | None = None
+    payment_terms: str | None = None
 
 
 class BulkRowResult(BaseModel):
@@ -259,6 +262,8 @@ def order_public(doc: dict[str, Any]) -> OrderPublic:
         history=[HistoryEntry(**entry) for entry in doc["history"]],
         created_at=doc["created_at"],
         updated_at=doc["updated_at"],
+        quote_id=doc.get("quote_id"),
+        payment_terms=doc.get("payment_terms"),
     )
 
 

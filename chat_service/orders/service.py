@@ -4,14 +4,17 @@ back-orders, approvals); who may do what is :mod:`chat_service.orders.rules`.
 Each change is one write conditional on the order's version, retried after a
 lost race, then posted to the conversation as a system message with a
 ``client_msg_id`` derived from order and version: a retry never posts twice,
-and a crash before the post is repaired by the next write or retry.
+and a crash before the post is repaired by the next write or retry
+(:mod:`chat_service.orders.journal`). Each stored change is audited.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Final
 
+from chat_service.audit import AuditLog
 from chat_service.auth.principals import ServerPrincipal, UserPrincipal
 from chat_service.clock import Clock
 from chat_service.conversations.schemas import ConversationCreate, ParticipantIn
@@ -28,6 +31,7 @@ from chat_service.orders.fulfilment import (
     remaining_quantities,
     set_backorder,
 )
+from chat_service.orders.journal import OrderJournal
 from chat_service.orders.money import Money, check_currency, order_totals
 from chat_service.orders.repository import (
     OrderRepository,
@@ -45,13 +49,13 @@ from chat_service.orders.rules import (
     Actor,
     actor_label,
     check_fulfiller,
-    check_may_set,
     count_text,
     find_line,
     fingerprint,
     history_entry,
     may_see,
     order_lines,
+    status_change,
     valid_external_id,
 )
 from chat_service.orders.schemas import (
@@ -66,10 +70,9 @@ from chat_service.orders.schemas import (
     order_public,
 )
 from chat_service.orders.states import OrderStatus, parse_status, transition
-from chat_service.webhooks.events import order_event
 from chat_service.webhooks.service import WebhookOutbox
 
-__all__ = ["Actor", "OrderService"]
+__all__ = ["Actor", "OrderService", "QuoteLink"]
 
 Doc = dict[str, Any]
 Decision = Callable[[Doc], tuple[Doc, Doc]]
@@ -78,6 +81,14 @@ _S = OrderStatus
 # Lost races on one order before giving up with ``order_busy``.
 MAX_ATTEMPTS: Final = 20
 MAX_SYSTEM_TEXT: Final = 2000
+
+
+@dataclass(frozen=True)
+class QuoteLink:
+    """The quote an order is made from, and the payment terms agreed there."""
+
+    quote_id: str
+    payment_terms: str
 
 
 class OrderService:
@@ -89,21 +100,28 @@ class OrderService:
         clock: Clock,
         max_message_chars: int = 4000,
         outbox: WebhookOutbox | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
-        self._outbox = outbox
         self._repo = repository
         self._conversations = conversations
         self._clock = clock
-        self._max_text = min(max_message_chars, MAX_SYSTEM_TEXT)
+        self.journal = OrderJournal(
+            repository=repository,
+            conversations=conversations,
+            max_text=min(max_message_chars, MAX_SYSTEM_TEXT),
+            outbox=outbox,
+            audit=audit,
+        )
 
     # -- creating and reading ------------------------------------------------
 
     async def create(
-        self, server: ServerPrincipal, request: OrderCreate
+        self, server: ServerPrincipal, request: OrderCreate, *, quote: QuoteLink | None = None
     ) -> tuple[OrderPublic, bool]:
         """Create an order and open its conversation; the same ``order_id``
         again returns the existing order (created=False) if the content is
-        the same, else 409 ``order_exists``."""
+        the same, else 409 ``order_exists``. ``quote``: the order is a
+        converted quote's (see :mod:`chat_service.quotes.handoff`)."""
         currency = check_currency(request.currency)
         lines = order_lines(request, currency)
         totals = order_totals(lines)
@@ -144,10 +162,13 @@ class OrderService:
             text=text,
             now=self._clock.now(),
         )
+        if quote is not None:
+            doc |= {"quote_id": quote.quote_id, "payment_terms": quote.payment_terms}
         stored, created = await self._repo.insert_or_get(doc)
         if not created:
             return await self._same_order(stored, content), False
-        await self._announce(stored)
+        await self.journal.audit(server, stored, stored["history"][0])
+        await self.journal.announce(stored)
         return order_public(stored), True
 
     async def get(self, actor: Actor, order_id: str) -> OrderPublic:
@@ -183,15 +204,7 @@ class OrderService:
         target = parse_status(status)
 
         def decide(doc: Doc) -> tuple[Doc, Doc]:
-            current = parse_status(doc["status"])
-            check_may_set(actor, doc, current, target)
-            transition(current, target)
-            fields: Doc = {"status": target.value}
-            if target in (_S.APPROVED, _S.REJECTED) and doc.get("approval"):
-                fields["approval.decided_by"] = "marketplace"
-                fields["approval.decision"] = "approve" if target is _S.APPROVED else "reject"
-            text = f"Order #{doc['order_id']}: {current.value} → {target.value}"
-            return fields, history_entry("status", current, target, note, text)
+            return status_change(actor, doc, target, note)
 
         return await self._change(actor, order_id, decide, update_id)
 
@@ -340,7 +353,7 @@ class OrderService:
             raise Conflict(
                 f"order {existing['order_id']!r} exists with different content", code="order_exists"
             )
-        await self._announce(existing)  # finishes a create that crashed before posting
+        await self.journal.announce(existing)  # finishes a create that crashed before posting
         return order_public(existing)
 
     async def _change(
@@ -351,37 +364,19 @@ class OrderService:
             if update_id is not None and any(
                 h.get("update_id") == update_id for h in doc["history"]
             ):
-                await self._announce(doc)
+                await self.journal.announce(doc)
                 return order_public(doc), False
             fields, entry = decide(doc)
             now = self._clock.now()
             entry.update(at=now, actor=actor_label(actor, doc), update_id=update_id)
             updated = await self._repo.apply_change(
-                doc["_id"], doc["version"], {**fields, "updated_at": now}, entry
+                doc["tenant"], doc["_id"], doc["version"], {**fields, "updated_at": now}, entry
             )
             if updated is not None:
-                await self._announce(updated)
+                await self.journal.audit(actor, updated, updated["history"][-1])
+                await self.journal.announce(updated)
                 return order_public(updated), True
         raise Conflict("the order is changing too fast; try again", code="order_busy")
-
-    async def _announce(self, doc: Doc) -> None:
-        """Post the system message of every change not yet announced, oldest first."""
-        done = doc.get("announced", 0)
-        pending = [h for h in doc["history"] if h["version"] > done]
-        if not pending:
-            return
-        server = ServerPrincipal(tenant=doc["tenant"])
-        for entry in pending:
-            # Recorded before the post, so the same repair pass redoes both.
-            if self._outbox is not None and (event := order_event(doc, entry)):
-                await self._outbox.record(doc["tenant"], *event)
-            await self._conversations.send(
-                server,
-                doc["conversation_id"],
-                client_msg_id=f"order-{doc['_id']}-v{entry['version']}",
-                text=entry["text"][: self._max_text],
-            )
-        await self._repo.mark_announced(doc["_id"], pending[-1]["version"])
 
     async def _visible(self, actor: Actor, order_id: str) -> Doc:
         if not valid_external_id(order_id):

@@ -26,6 +26,7 @@ from chat_service.quotes.schemas import (
 )
 from chat_service.quotes.service import QuoteService
 from chat_service.quotes.states import QuoteStatus
+from chat_service.tenants.schemas import StaffEmail
 
 __all__ = ["router"]
 
@@ -53,7 +54,12 @@ QuotesDep = Annotated[QuoteService, Depends(get_quotes)]
 Writer = Annotated[UserPrincipal | ServerPrincipal, Depends(get_writer)]
 
 
-@router.post("", response_model=QuotePublic, status_code=201)
+@router.post(
+    "",
+    response_model=QuotePublic,
+    status_code=201,
+    responses={200: {"model": QuotePublic, "description": "Already requested"}},
+)
 async def request_quote(
     body: QuoteCreate, actor: Writer, quotes: QuotesDep, response: Response
 ) -> QuotePublic:
@@ -75,6 +81,21 @@ async def list_quotes(
     """The caller's quotes as buyer or seller (the backend: all of its tenant's),
     most recently changed first."""
     return await quotes.list_quotes(actor, status=status, limit=limit)
+
+
+@router.put("/staff-email", response_model=StaffEmail)
+async def put_staff_email(
+    body: StaffEmail, server: CurrentServer, services: ServicesDep
+) -> StaffEmail:
+    """Set (or clear with ``null``) the address that gets an email for every
+    quote request; stored encrypted. Without one, requests send no email."""
+    await services.tenants.set_staff_email(server.tenant, body.staff_email)
+    return body
+
+
+@router.get("/staff-email", response_model=StaffEmail)
+async def get_staff_email(server: CurrentServer, services: ServicesDep) -> StaffEmail:
+    return StaffEmail(staff_email=await services.tenants.staff_email(server.tenant))
 
 
 @router.get("/{quote_id}", response_model=QuotePublic)

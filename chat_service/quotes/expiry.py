@@ -7,7 +7,9 @@ It is idempotent and resumable: an expired quote leaves the query, a quote
 someone acted on meanwhile is skipped (its action won, or was refused as
 ``quote_expired`` and expired it then), and a run cut short is finished by
 the next one. A second pass posts the system messages a crash left unposted
-(their client message ids are deterministic, so nothing is posted twice).
+(their client message ids are deterministic, so nothing is posted twice), and
+a third finishes the hand-offs of converted quotes a crash cut short (the
+order id is the conversion's document id, so no order is made twice).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class ExpiryReport:
     expired: int = 0
     skipped: int = 0
     messages_repaired: int = 0
+    handoffs_repaired: int = 0
     batches: int = 0
     complete: bool = True
 
@@ -73,6 +76,7 @@ async def expire_overdue_quotes(
         if progress is not None:
             progress(report)
     report.messages_repaired = await _repair_messages(quotes, batch_size)
+    report.handoffs_repaired = await _repair_handoffs(quotes, batch_size)
     log.info(
         "quote expiry: %d expired, %d skipped in %d batches; %d messages repaired",
         report.expired,
@@ -92,5 +96,15 @@ async def _repair_messages(quotes: QuoteService, batch_size: int) -> int:
                 repaired += await quotes.flush(doc)
             except ChatError as error:  # one broken quote must not stop the others
                 log.warning("quote %s: message repair failed (%s)", doc["_id"], error.code)
+        after = docs[-1]["_id"]
+    return repaired
+
+
+async def _repair_handoffs(quotes: QuoteService, batch_size: int) -> int:
+    repaired = 0
+    after: str | None = None
+    while docs := await quotes.repository.not_handed_off(after, batch_size):
+        for doc in docs:
+            repaired += int(await quotes.hand_off_quietly(doc))
         after = docs[-1]["_id"]
     return repaired

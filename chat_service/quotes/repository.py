@@ -5,11 +5,13 @@ Collections::
     quotes              {_id, tenant, quote_id, buyer{user_id, display_name},
                          seller{...}, conversation_id, state{...}, status, expires_at,
                          version, events[{n, action, by, user_id, revision, at, posted}],
-                         conversion_doc, created_at, updated_at}
+                         conversion_doc{document_id, ..., handed_off, order_id?},
+                         order_id?, created_at, updated_at}
     staff_notifications {_id: "<tenant>|<kind>|<quote_id>", tenant, kind, quote_id,
                          conversation_id, created_at, status: "pending"}
 
-``state`` is the pure :class:`QuoteState`, with amounts as decimal strings
+``state`` is the pure :class:`QuoteState` (its note, revision notes and
+reason sealed by a :class:`QuoteSealer`), with amounts as decimal strings
 (exact, and never a float on the way back) and options as ``[key, value]``
 pairs, so a marketplace's option names can never become field names.
 ``status`` and ``expires_at`` are copies of what the state says, kept at the
@@ -39,6 +41,7 @@ from chat_service.quotes.models import (
     Revision,
 )
 from chat_service.quotes.revisions import expires_at
+from chat_service.quotes.sealing import QuoteSealer
 from chat_service.quotes.states import QuoteStatus
 
 __all__ = [
@@ -197,9 +200,22 @@ def staff_notification(quote: Doc) -> Doc:
 
 
 class QuoteRepository:
-    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+    def __init__(self, db: AsyncDatabase[Doc], *, sealer: QuoteSealer | None = None) -> None:
         self._quotes = db["quotes"]
         self._notifications = db["staff_notifications"]
+        # None only in tests of parts that never store a note.
+        self._sealer = sealer
+
+    async def _open(self, doc: Doc | None) -> Doc | None:
+        return doc if self._sealer is None else await self._sealer.open_quote(doc)
+
+    async def _open_all(self, docs: list[Doc]) -> list[Doc]:
+        return [d for d in [await self._open(doc) for doc in docs] if d is not None]
+
+    async def _sealed(self, tenant: str, quote_id: str, fields: Doc) -> Doc:
+        if self._sealer is None or "state" not in fields:
+            return fields
+        return {**fields, "state": await self._sealer.seal_state(tenant, quote_id, fields["state"])}
 
     async def ensure_indexes(self) -> None:
         await self._quotes.create_index(
@@ -219,8 +235,9 @@ class QuoteRepository:
 
     async def insert(self, doc: Doc) -> bool:
         """Store a new quote; ``False`` if the tenant already has that quote id."""
+        stored = await self._sealed(doc["tenant"], doc["quote_id"], doc)
         try:
-            await self._quotes.insert_one(doc)
+            await self._quotes.insert_one({**stored})
         except DuplicateKeyError:
             return False
         return True
@@ -234,16 +251,20 @@ class QuoteRepository:
         raise Conflict("could not allocate a quote id; try again")
 
     async def get(self, tenant: str, quote_id: str) -> Doc | None:
-        return await self._quotes.find_one({"tenant": tenant, "quote_id": quote_id})
+        return await self._open(
+            await self._quotes.find_one({"tenant": tenant, "quote_id": quote_id})
+        )
 
     async def by_id(self, doc_id: str) -> Doc | None:
-        return await self._quotes.find_one({"_id": doc_id})
+        return await self._open(await self._quotes.find_one({"_id": doc_id}))
 
     async def compare_and_set(
         self, doc_id: str, version: int, fields: Doc, events: Sequence[Doc]
     ) -> bool:
         """Apply ``fields`` and append ``events`` if the quote is still at
         ``version``; ``False`` if another writer got there first."""
+        tenant, _, quote_id = doc_id.partition("|")
+        fields = await self._sealed(tenant, quote_id, fields)
         result = await self._quotes.update_one(
             {"_id": doc_id, "version": version},
             {
@@ -256,6 +277,21 @@ class QuoteRepository:
     async def mark_posted(self, doc_id: str, n: int) -> None:
         # Events are numbered 1, 2, ... in array order, so n-1 is the index.
         await self._quotes.update_one({"_id": doc_id}, {"$set": {f"events.{n - 1}.posted": True}})
+
+    async def mark_handed_off(self, doc_id: str, order_id: str | None) -> None:
+        """The converted quote's document was handed off (to an order, if named)."""
+        fields: Doc = {"conversion_doc.handed_off": True}
+        if order_id is not None:
+            fields |= {"order_id": order_id, "conversion_doc.order_id": order_id}
+        await self._quotes.update_one({"_id": doc_id}, {"$set": fields})
+
+    async def not_handed_off(self, after_id: str | None, limit: int) -> list[Doc]:
+        """Converted quotes whose hand-off a crash left undone."""
+        query: Doc = {"status": QuoteStatus.CONVERTED.value, "conversion_doc.handed_off": False}
+        if after_id is not None:
+            query["_id"] = {"$gt": after_id}
+        cursor = self._quotes.find(query).sort("_id", ASCENDING).limit(limit)
+        return await self._open_all(await cursor.to_list(None))
 
     async def for_user(
         self, tenant: str, user_id: str, status: str | None, limit: int
@@ -280,7 +316,7 @@ class QuoteRepository:
             .sort([("updated_at", DESCENDING), ("_id", ASCENDING)])
             .limit(limit)
         )
-        return await cursor.to_list(None)
+        return await self._open_all(await cursor.to_list(None))
 
     async def due(self, now: datetime, after_id: str | None, limit: int) -> list[Doc]:
         """Open quotes of every tenant whose offer lapsed by ``now``, in ``_id``
@@ -289,7 +325,7 @@ class QuoteRepository:
         if after_id is not None:
             query["_id"] = {"$gt": after_id}
         cursor = self._quotes.find(query).sort("_id", ASCENDING).limit(limit)
-        return await cursor.to_list(None)
+        return await self._open_all(await cursor.to_list(None))
 
     async def unposted(self, after_id: str | None, limit: int) -> list[Doc]:
         """Quotes with an event whose system message is not known to be posted
@@ -298,7 +334,7 @@ class QuoteRepository:
         if after_id is not None:
             query["_id"] = {"$gt": after_id}
         cursor = self._quotes.find(query).sort("_id", ASCENDING).limit(limit)
-        return await cursor.to_list(None)
+        return await self._open_all(await cursor.to_list(None))
 
     async def add_notification(self, doc: Doc) -> bool:
         """Record a pending staff notification once; ``False`` if it exists."""

@@ -179,6 +179,9 @@ class ConversionPublic(BaseModel):
     currency: str
     subtotal: str
     lines: list[ConvertedLine]
+    # Once handed off: the sales order made from it (None for an invoice).
+    handed_off: bool = False
+    order_id: str | None = None
 
 
 class QuotePublic(BaseModel):
@@ -253,6 +256,8 @@ def quote_public(doc: Doc, now: datetime) -> QuotePublic:
             currency=stored_conversion["currency"],
             subtotal=stored_conversion["subtotal"],
             lines=[ConvertedLine(**line) for line in stored_conversion["lines"]],
+            handed_off=bool(stored_conversion.get("handed_off")),
+            order_id=stored_conversion.get("order_id"),
         )
     return QuotePublic(
         id=doc["quote_id"],

@@ -1,18 +1,14 @@
 """The quotes service layer: who may see and act on a quote, storing each
-change, and saying so in the quote's conversation.
+change, auditing it and saying so in the quote's conversation.
 
-The rules themselves live in the pure core (:func:`apply_action`); this layer
-maps the caller to a side (the quote's buyer, its seller, or ``"server"`` for
-the tenant's backend; anyone else gets the same ``not_found`` as a missing
-id), stores the result with a compare-and-set on ``version`` (of two
-concurrent actions exactly one applies; the other gets ``quote_changed``), and
-posts one system message per change.
-
-Each change is stored together with an event ``{n, action, text, posted}``;
-its message is posted afterwards with the deterministic client message id
-``quote-e{n}-{action}``, so a retry (or the repair pass of
-:mod:`chat_service.quotes.expiry`) never posts twice and a crash between the
-write and the post loses nothing.
+The rules live in the pure core (:func:`apply_action`); this layer maps the
+caller to a side (buyer, seller, or ``"server"`` for the tenant's backend;
+anyone else gets the same ``not_found`` as a missing id) and stores the result
+with a compare-and-set on ``version`` (of two concurrent actions exactly one
+applies; the other gets ``quote_changed``). Each change is stored with an
+event ``{n, action, text, posted}`` whose message is posted afterwards with
+the client message id ``quote-e{n}-{action}``, so a retry (or the repair pass
+of :mod:`chat_service.quotes.expiry`) never posts twice.
 """
 
 from __future__ import annotations
@@ -22,10 +18,10 @@ import re
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
 from pymongo.errors import PyMongoError
 from redis.exceptions import RedisError
 
+from chat_service.audit import AuditLog
 from chat_service.auth.principals import ServerPrincipal, UserPrincipal
 from chat_service.clock import Clock
 from chat_service.conversations.rules import to_millis
@@ -45,8 +41,14 @@ from chat_service.quotes.commands import (
     Withdraw,
     apply_action,
 )
-from chat_service.quotes.entries import history_event, revision_of
-from chat_service.quotes.errors import QuoteExpired, RoleNotAllowed
+from chat_service.quotes.entries import (
+    audit_entry,
+    history_event,
+    requesting_buyer,
+    revision_of,
+)
+from chat_service.quotes.errors import QuoteExpired
+from chat_service.quotes.handoff import OrderMaker, QuoteHandoff
 from chat_service.quotes.models import (
     DEFAULT_LIMITS,
     QuoteLimits,
@@ -96,12 +98,18 @@ class QuoteService:
         clock: Clock,
         limits: QuoteLimits = DEFAULT_LIMITS,
         outbox: WebhookOutbox | None = None,
+        orders: OrderMaker | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
         self._outbox = outbox
+        self._audit = audit
         self.repository = repository
         self._conversations = conversations
         self._clock = clock
         self._limits = limits
+        self.handoff = QuoteHandoff(
+            repository=repository, conversations=conversations, orders=orders
+        )
 
     # -- reading -------------------------------------------------------------
 
@@ -133,7 +141,7 @@ class QuoteService:
         """A buyer's quote request (or the backend's on the buyer's behalf); opens
         the quote's conversation and records the staff notification. The backend
         may resend with the same ``quote_id``: it gets the stored quote back."""
-        buyer = self._buyer(actor, body)
+        buyer = requesting_buyer(actor, body)
         if buyer.user_id == body.seller.user_id:
             raise BadRequest("the buyer and the seller must be different people")
         now = self._now()
@@ -190,6 +198,7 @@ class QuoteService:
             if existing is None:
                 raise Conflict("the quote was created and removed concurrently")
             return await self._resent(existing, buyer, body.seller), False
+        await self._record(doc, doc["events"][0], actor, 1)
         await self._notify_staff(doc)
         await self._flush_quietly(doc)
         return quote_public(doc, now), True
@@ -221,9 +230,29 @@ class QuoteService:
 
     async def convert(self, actor: Actor, quote_id: str, body: ConvertIn) -> QuotePublic:
         """The backend turns an accepted quote into a sales order or an invoice;
-        the agreed lines and a generated document id are stored on the quote."""
+        the agreed lines and a generated document id are stored on the quote,
+        then handed off (:mod:`chat_service.quotes.handoff`). Converting again
+        is refused, but first finishes a hand-off a crash left undone."""
         command = Convert(body.kind, body.payment_terms, body.reference)
-        return await self._act(actor, quote_id, command, body.expected_version)
+        try:
+            await self._act(actor, quote_id, command, body.expected_version)
+        except ChatError:
+            doc, _ = await self._load(actor, quote_id)
+            await self.hand_off_quietly(doc)
+            raise
+        doc, _ = await self._load(actor, quote_id)
+        if await self.hand_off_quietly(doc):
+            doc, _ = await self._load(actor, quote_id)
+        return quote_public(doc, self._now())
+
+    async def hand_off_quietly(self, doc: Doc) -> bool:
+        # The conversion is stored; a hand-off that fails now is finished by
+        # the next convert call or the expiry job's repair pass.
+        try:
+            return await self.handoff.hand_off(doc)
+        except (ChatError, PyMongoError, RedisError) as error:
+            log.warning("quote %s: hand-off deferred (%s)", doc["_id"], type(error).__name__)
+            return False
 
     # -- the expiry job's and the repair pass's entry points -----------------
 
@@ -243,6 +272,7 @@ class QuoteService:
             return False
         fresh = await self.repository.by_id(doc["_id"])
         if fresh is not None:
+            await self._record(fresh, event, None, doc["version"] + 1)
             await self._flush_quietly(fresh)
         return True
 
@@ -316,6 +346,7 @@ class QuoteService:
         fresh = await self.repository.by_id(doc["_id"])
         if fresh is None:
             raise NotFound("quote not found")
+        await self._record(fresh, event, actor, doc["version"] + 1)
         await self._flush_quietly(fresh)
         return quote_public(fresh, now)
 
@@ -335,22 +366,6 @@ class QuoteService:
             return doc, "seller"
         raise NotFound("quote not found")
 
-    def _buyer(self, actor: Actor, body: QuoteCreate) -> PartyIn:
-        if isinstance(actor, ServerPrincipal):
-            if body.buyer is None:
-                raise BadRequest("name the buyer the quote is for", code="buyer_required")
-            return body.buyer
-        if actor.role != "buyer":
-            raise RoleNotAllowed("only a buyer requests a quote")
-        if body.quote_id is not None:
-            raise BadRequest("only the marketplace backend chooses quote ids")
-        if body.buyer is not None and body.buyer.user_id != actor.user_id:
-            raise RoleNotAllowed("a buyer requests quotes only for themselves")
-        try:
-            return PartyIn(user_id=actor.user_id, display_name=actor.name, email=actor.email)
-        except ValidationError:  # a token's e-mail claim is not checked when minted
-            return PartyIn(user_id=actor.user_id, display_name=actor.name)
-
     async def _resent(self, doc: Doc, buyer: PartyIn, seller: PartyIn) -> QuotePublic:
         if (doc["buyer"]["user_id"], doc["seller"]["user_id"]) != (buyer.user_id, seller.user_id):
             raise Conflict("this quote id is taken by another quote", code="quote_exists")
@@ -358,6 +373,10 @@ class QuoteService:
         await self._notify_staff(doc)
         await self._flush_quietly(doc)
         return quote_public(doc, self._now())
+
+    async def _record(self, doc: Doc, event: Doc, actor: Actor | None, version: int) -> None:
+        if self._audit is not None:
+            await self._audit.record_many(doc["tenant"], [audit_entry(doc, event, actor, version)])
 
     async def _notify_staff(self, doc: Doc) -> None:
         """Record the pending "quote.requested" email to the marketplace's staff

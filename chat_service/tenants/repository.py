@@ -1,7 +1,9 @@
 """Tenant documents in MongoDB.
 
-``{_id, name, origins, signing_secret: {key_id, blob}, server_key_hashes, created_at}``;
-the signing secret is sealed like message text, server keys are kept as hashes.
+``{_id, name, origins, signing_secret: {key_id, blob}, server_key_hashes,
+staff_email?: {key_id, blob} | None, created_at}``; the signing secret and the
+staff address (who hears of new quote requests) are sealed like message text,
+server keys are kept as hashes.
 """
 
 from __future__ import annotations
@@ -34,4 +36,10 @@ class TenantRepository:
 
     async def set_origins(self, tenant_id: str, origins: list[str]) -> bool:
         result = await self._tenants.update_one({"_id": tenant_id}, {"$set": {"origins": origins}})
+        return result.matched_count == 1
+
+    async def set_staff_email(self, tenant_id: str, sealed: dict[str, Any] | None) -> bool:
+        result = await self._tenants.update_one(
+            {"_id": tenant_id}, {"$set": {"staff_email": sealed}}
+        )
         return result.matched_count == 1

@@ -5,10 +5,19 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
 
-__all__ = ["Tenant", "TenantCreate", "TenantCredentials", "validate_origins"]
+__all__ = [
+    "EMAIL_PATTERN",
+    "StaffEmail",
+    "Tenant",
+    "TenantCreate",
+    "TenantCredentials",
+    "validate_origins",
+]
 
+# One address, nothing a header could be split on (same rule as the webhook alert address).
+EMAIL_PATTERN = r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$"
 ORIGIN_PATTERN = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$"
 
 
@@ -44,3 +53,11 @@ class TenantCredentials(BaseModel):
     tenant_id: str
     signing_secret: str
     server_key: str
+
+
+class StaffEmail(BaseModel):
+    """The marketplace's staff address for quote requests; ``null`` clears it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    staff_email: StrictStr | None = Field(default=None, max_length=320, pattern=EMAIL_PATTERN)

@@ -43,10 +43,8 @@ def _hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def _secret_ref(tenant_id: str) -> RecordRef:
-    return RecordRef(
-        tenant=tenant_id, collection="tenants", record_id=tenant_id, field="signing_secret"
-    )
+def _secret_ref(tenant_id: str, field: str = "signing_secret") -> RecordRef:
+    return RecordRef(tenant=tenant_id, collection="tenants", record_id=tenant_id, field=field)
 
 
 class TenantService:
@@ -102,6 +100,31 @@ class TenantService:
         validated = validate_origins(origins)
         self._cache.pop(tenant_id, None)
         return await self._repo.set_origins(tenant_id, validated)
+
+    async def set_staff_email(self, tenant_id: str, address: str | None) -> bool:
+        """Set (or clear, with ``None``) the address that gets an email for each
+        quote request; sealed like the signing secret. ``False``: no such tenant."""
+        sealed = None
+        if address is not None:
+            field = await self._cipher.encrypt(
+                _secret_ref(tenant_id, "staff_email"),
+                address,
+                scope="tenant",
+                moment=self._clock.now(),
+            )
+            sealed = {"key_id": field.key_id, "blob": Binary(field.blob)}
+        return await self._repo.set_staff_email(tenant_id, sealed)
+
+    async def staff_email(self, tenant_id: str) -> str | None:
+        """The tenant's staff address, read fresh (not cached), or ``None``."""
+        doc = await self._repo.get(tenant_id)
+        sealed = None if doc is None else doc.get("staff_email")
+        if sealed is None:
+            return None
+        return await self._cipher.decrypt(
+            _secret_ref(tenant_id, "staff_email"),
+            EncryptedField(sealed["key_id"], bytes(sealed["blob"])),
+        )
 
     async def authenticate_server_key(self, key: str) -> Tenant:
         """The tenant whose server key this is; compared in constant time."""

@@ -29,7 +29,11 @@ def get_webhooks(request: Request) -> WebhookService:
 Webhooks = Annotated[WebhookService, Depends(get_webhooks)]
 
 
-@router.put("/v1/webhook", response_model=WebhookSecret | WebhookPublic)
+@router.put(
+    "/v1/webhook",
+    response_model=WebhookSecret | WebhookPublic,
+    responses={201: {"model": WebhookSecret, "description": "Created, with its secret"}},
+)
 async def put_webhook(
     body: WebhookPut, server: CurrentServer, webhooks: Webhooks, response: Response
 ) -> WebhookPublic:

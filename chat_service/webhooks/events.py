@@ -126,8 +126,8 @@ def quote_event(doc: Doc, event: Doc) -> Event | None:
 
 
 def message_event(conv: Doc, message: MessagePublic) -> Event | None:
-    """``message.created`` for a new text or system message; no text, ever."""
-    if message.kind not in ("text", "system"):
+    """``message.created`` for a new text, system or action message; no text, ever."""
+    if message.kind not in ("text", "system", "action"):
         return None
     payload: Doc = {
         "message_id": message.id,

@@ -1,5 +1,8 @@
 """Development-only demo marketplace pages: ``/demo``, ``/demo/buyer``, ``/demo/seller``.
 
+Each role's page shows the order conversation, or with ``?subject=quote`` the
+demo quote's conversation (tabs switch between the two).
+
 Each page embeds the widget the way a marketplace would: the host page gets a
 token minted server-side (here, from the dev tenant's signing secret) and hands
 it to ``ChatWidget.mount`` in JavaScript, never in a URL. The pages carry the
@@ -27,6 +30,7 @@ from chat_service.auth.principals import ServerPrincipal
 from chat_service.auth.tokens import mint_user_token
 from chat_service.config import Settings
 from chat_service.errors import NotFound
+from chat_service.quotes.service import QuoteService
 
 __all__ = ["DemoConfig", "DemoUser", "install_demo", "router"]
 
@@ -48,11 +52,15 @@ class DemoConfig:
     signing_secret: str = field(repr=False)
     conversation_id: str
     audience: str = "marketplace-chat"
+    # The demo quote (its conversation is looked up when the page is served).
+    quote_id: str | None = None
     buyer: DemoUser = DemoUser("buyer-ada", "Ada Buyer")
     seller: DemoUser = DemoUser("seller-sam", "Sam Seller")
 
     @classmethod
-    def from_dev_state(cls, path: Path, settings: Settings) -> DemoConfig:
+    def from_dev_state(
+        cls, path: Path, settings: Settings, *, quote_id: str | None = None
+    ) -> DemoConfig:
         """Read ``dev-tenant.json`` as written by ``chat-service dev``."""
         state = json.loads(path.read_text())
         return cls(
@@ -60,10 +68,14 @@ class DemoConfig:
             signing_secret=state["signing_secret"],
             conversation_id=state["conversation_id"],
             audience=settings.jwt_audience,
+            quote_id=quote_id,
         )
 
     def with_conversation(self, conversation_id: str) -> DemoConfig:
         return replace(self, conversation_id=conversation_id)
+
+    def with_quote(self, quote_id: str) -> DemoConfig:
+        return replace(self, quote_id=quote_id)
 
     def server_principal(self) -> ServerPrincipal:
         return ServerPrincipal(tenant=self.tenant_id)
@@ -148,27 +160,58 @@ def _page(request: Request, title: str, body: str) -> HTMLResponse:
 
 @router.get("/demo")
 async def demo_index(request: Request) -> HTMLResponse:
-    _config(request)
-    body = """<main class="demo">
+    config = _config(request)
+    quote = ""
+    if config.quote_id is not None:
+        name = html.escape(config.quote_id)
+        quote = f"""
+<li><a href="/demo/buyer?subject=quote">Buyer: Ada, on quote {name}</a></li>
+<li><a href="/demo/seller?subject=quote">Seller: Sam, answering quote {name}</a></li>"""
+    body = f"""<main class="demo">
 <h1>Demo marketplace</h1>
 <p>Open the buyer and the seller side by side (two windows, or a phone and a laptop).</p>
 <ul>
 <li><a href="/demo/buyer">Buyer: Ada, on her order page</a></li>
-<li><a href="/demo/seller">Seller: Sam, in the seller dashboard</a></li>
+<li><a href="/demo/seller">Seller: Sam, in the seller dashboard</a></li>{quote}
 </ul>
 </main>"""
     return _page(request, "Demo marketplace", body)
 
 
+async def _conversation_of(request: Request, config: DemoConfig, subject: str) -> str:
+    if subject == "order":
+        return config.conversation_id
+    if subject != "quote" or config.quote_id is None:
+        raise NotFound("no such demo conversation")
+    quotes: QuoteService = request.app.state.services.quotes
+    quote = await quotes.get(config.server_principal(), config.quote_id)
+    return quote.conversation_id
+
+
+def _tabs(config: DemoConfig, who: DemoRole, subject: str) -> str:
+    """Links between the order and the quote conversation (when there is a quote)."""
+    if config.quote_id is None:
+        return ""
+    links = []
+    for key, label, query in (
+        ("order", "Order", ""),
+        ("quote", f"Quote {config.quote_id}", "?subject=quote"),
+    ):
+        current = ' aria-current="page"' if key == subject else ""
+        links.append(f'<a href="/demo/{who}{query}"{current}>{html.escape(label)}</a>')
+    return f'<nav class="demo-tabs" aria-label="Conversations">{"".join(links)}</nav>'
+
+
 @router.get("/demo/{role}")
-async def demo_page(role: str, request: Request) -> HTMLResponse:
+async def demo_page(role: str, request: Request, subject: str = "order") -> HTMLResponse:
     config = _config(request)
     who = _role(role)
+    conversation_id = await _conversation_of(request, config, subject)
     base = f"{request.url.scheme}://{request.url.netloc}"
     mount = {
         "baseUrl": base,
         "tenantId": config.tenant_id,
-        "conversationId": config.conversation_id,
+        "conversationId": conversation_id,
         "token": config.token(who),
         "tokenUrl": f"/demo/{who}/token",
     }
@@ -176,15 +219,20 @@ async def demo_page(role: str, request: Request) -> HTMLResponse:
     data = json.dumps(mount).replace("<", "\\u003c").replace(">", "\\u003e")
     data = data.replace("&", "\\u0026")
     user = config.user(who)
-    heading = "Your order" if who == "buyer" else "Seller dashboard"
+    if subject == "quote":
+        heading = "Your quote request" if who == "buyer" else "Seller dashboard: quote"
+    else:
+        heading = "Your order" if who == "buyer" else "Seller dashboard"
     body = f"""<header class="demo-bar"><strong>Demo marketplace</strong>
 <span>{html.escape(heading)} · signed in as {html.escape(user.name)}</span></header>
 <main class="demo demo-{who}">
+{_tabs(config, who, subject)}
 <div id="chat" class="demo-chat"></div>
 </main>
 <script type="application/json" id="chat-config">{data}</script>
 <script src="/widget/widget.js"></script>
 <script src="/widget/widget-extras.js"></script>
+<script src="/widget/widget-seller.js"></script>
 <script src="/widget/demo.js"></script>"""
     return _page(request, f"Demo: {heading}", body)
 

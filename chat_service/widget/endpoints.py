@@ -22,6 +22,7 @@ CACHE_SECONDS = 300
 STATIC_FILES: dict[str, str] = {
     "widget.js": "text/javascript; charset=utf-8",
     "widget-extras.js": "text/javascript; charset=utf-8",
+    "widget-seller.js": "text/javascript; charset=utf-8",
     "widget.css": "text/css; charset=utf-8",
     "demo.js": "text/javascript; charset=utf-8",
     "demo.css": "text/css; charset=utf-8",
@@ -53,5 +54,6 @@ def static_response(name: str) -> Response:
 
 @router.get("/widget/{name}", include_in_schema=False)
 async def widget_file(name: str) -> Response:
-    """``widget.js``, ``widget-extras.js``, ``widget.css`` (and the demo's own files)."""
+    """``widget.js``, ``widget-extras.js``, ``widget-seller.js``, ``widget.css`` (and the
+    demo's own files)."""
     return static_response(name)

@@ -12,7 +12,7 @@ catch-all for unexpected exceptions.
 
 Cases per run: ``MUTATIONS_PER_SEED`` for each of the seeds in ``SEEDS`` plus
 ``RANDOM_CASES_PER_MAGIC`` for each magic number (7 x 400 + 6 x 100 = 3,400,
-about 10 s), recorded per test with ``record_property`` (``cases``,
+about 10 s; ``FUZZ_SCALE`` multiplies both), recorded per test with ``record_property`` (``cases``,
 ``accepted``, ``refused``; see them with ``--junitxml``). Nothing is printed.
 A one-off run of 4,000 mutations per seed and 1,000 random cases per magic
 number (34,000 cases) found nothing either, after the fixes it prompted.
@@ -39,6 +39,7 @@ from chat_service.attachments.images import (
     process_image,
 )
 from tests.attachments import images_factory as make
+from tests.fuzz.scale import scaled
 
 # Expected warnings: Pillow's plugins on damaged data (EXIF read for the
 # orientation, APNG control chunks), and a mutated HEIF clean-aperture box that
@@ -49,8 +50,8 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning"),
 ]
 
-MUTATIONS_PER_SEED = 400
-RANDOM_CASES_PER_MAGIC = 100
+MUTATIONS_PER_SEED = scaled(400)
+RANDOM_CASES_PER_MAGIC = scaled(100)
 LIMITS = ImageLimits(
     max_pixels=250_000, max_frames=8, full_max_side=64, display_max_side=32, thumb_max_side=16
 )

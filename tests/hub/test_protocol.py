@@ -15,6 +15,7 @@ from chat_service.hub.protocol import (
     error_frame,
     parse_client_frame,
 )
+from tests.fuzz.scale import scaled
 
 CONV = "c_0123456789abcdef01234567"
 LIMIT = 16 * 1024
@@ -162,7 +163,7 @@ def outcome(raw: str | bytes) -> tuple[str, object]:
         return "refused", exc.code
 
 
-@settings(max_examples=400)
+@settings(max_examples=scaled(400))
 @given(
     st.dictionaries(
         st.sampled_from(
@@ -193,7 +194,7 @@ def test_fuzzed_frames_parse_or_fail_with_a_code(frame: dict[str, object]) -> No
             assert not isinstance(value, dict | list)
 
 
-@settings(max_examples=300)
+@settings(max_examples=scaled(300))
 @given(st.text(max_size=200) | st.binary(max_size=200))
 def test_fuzzed_raw_input_never_crashes(raw: str | bytes) -> None:
     kind, result = outcome(raw)

@@ -22,6 +22,8 @@ async def test_a_real_worker_sends_the_away_email_once(
     app = make_celery(services.settings, notifier_settings(sink))
     assert app.conf.task_acks_late and app.conf.task_reject_on_worker_lost
     assert app.conf.beat_schedule["dispatch-due-away-emails"]["schedule"] == 15.0
+    staff = app.conf.beat_schedule["send-staff-emails"]
+    assert staff["task"] == "notifier.tasks.send_staff_emails" and staff["schedule"] == 15.0
     try:
         with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
             dispatch = app.tasks["notifier.tasks.dispatch_due"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from email.message import EmailMessage
+from typing import Any
 
 import pytest
 
@@ -24,8 +25,19 @@ class CrashAfterSend:
     def __init__(self, real: SmtpSender) -> None:
         self._real = real
 
-    async def send(self, message: EmailMessage, *, sender: str, recipient: str) -> None:
-        await self._real.send(message, sender=sender, recipient=recipient)
+    async def send(self, message: EmailMessage, **envelope: Any) -> None:
+        await self._real.send(message, **envelope)
+        raise SimulatedCrash
+
+
+class CrashBeforeData:
+    """The worker dies after RCPT, before any byte of the message went out."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def send(self, message: EmailMessage, **envelope: Any) -> None:
+        self.calls += 1  # RCPT answered; DATA (``envelope["before_data"]``) never begins
         raise SimulatedCrash
 
 
@@ -90,6 +102,57 @@ async def test_a_crash_between_send_and_mark_never_resends(
     assert "sent just before the crash" not in body
 
 
+async def test_a_crash_before_data_is_sent_once_after_the_lease(
+    services: Services, chat: Chat, sink: Sink
+) -> None:
+    settings = notifier_settings(sink)
+    dying = CrashBeforeData()
+    crashing = build_notifier(services, settings, sender=dying)
+    await chat.send("buyer-1", "buyer", "the worker died before DATA")
+    advance(services, 121)
+    [claim] = await crashing.dispatch_due()
+    with pytest.raises(SimulatedCrash):
+        await crashing.deliver(claim.notification_id, claim.claim_id)
+    assert dying.calls == 1
+    assert sink.received == []
+    assert (await chat.note("seller-1"))["state"] == "sending"
+    healthy = build_notifier(services, settings)
+    # Within the lease nothing happens; after it the dispatcher takes it again.
+    advance(services, 60)
+    assert await run_due(healthy) == []
+    advance(services, settings.claim_lease_seconds)
+    assert [o.status for o in await run_due(healthy)] == ["sent"]
+    assert len(sink.received) == 1
+    assert "the worker died before DATA" in (
+        sink.messages()[0].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    )
+    assert await run_due(healthy) == []
+    assert len(sink.received) == 1
+
+
+async def test_a_redelivered_task_after_a_crash_before_data_sends_once(
+    services: Services, chat: Chat, sink: Sink
+) -> None:
+    settings = notifier_settings(sink)
+    crashing = build_notifier(services, settings, sender=CrashBeforeData())
+    await chat.send("buyer-1", "buyer", "redelivered")
+    advance(services, 121)
+    [claim] = await crashing.dispatch_due()
+    with pytest.raises(SimulatedCrash):
+        await crashing.deliver(claim.notification_id, claim.claim_id)
+    healthy = build_notifier(services, settings)
+    assert (await healthy.deliver(claim.notification_id, claim.claim_id)).status == "in_flight"
+    advance(services, settings.claim_lease_seconds + 1)
+    first = await healthy.deliver(claim.notification_id, claim.claim_id)
+    assert (first.status, first.reason) == ("retry", "crashed_before_data")
+    # The task's retry and a beat tick race for it: one email.
+    outcomes = await asyncio.gather(
+        healthy.deliver(claim.notification_id, claim.claim_id, attempt=1), run_due(healthy)
+    )
+    assert len(sink.received) == 1, outcomes
+    assert (await chat.note("seller-1"))["outcome"] == "sent"
+
+
 async def test_a_lost_task_after_the_crash_is_settled_by_the_dispatcher(
     services: Services, chat: Chat, sink: Sink
 ) -> None:
@@ -131,9 +194,9 @@ class ArrivesDuringSend:
         self._real = real
         self._chat = chat
 
-    async def send(self, message: EmailMessage, *, sender: str, recipient: str) -> None:
+    async def send(self, message: EmailMessage, **envelope: Any) -> None:
         await self._chat.send("buyer-1", "buyer", "arrived mid-send")
-        await self._real.send(message, sender=sender, recipient=recipient)
+        await self._real.send(message, **envelope)
 
 
 async def test_a_message_stored_while_a_worker_holds_the_notification_is_not_lost(

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from notifier.inbound.checks import automatic_reason, sender_reason
 from notifier.inbound.errors import Refused
 from notifier.inbound.parse import ParseLimits, html_to_text, parse_inbound, strip_reply
+from tests.fuzz.scale import scaled
 from tests.notifier.inbound_corpus import MALFORMED, REPLY, SAMPLES
 from tests.notifier.inbound_kit import reply_email
 
@@ -77,7 +78,7 @@ def test_malformed_mail_is_refused_or_parsed_cleanly(name: str, raw: bytes) -> N
 _VALID = reply_email(REPLY, html="<p>Hello <b>there</b></p>").as_bytes()
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=scaled(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.one_of(
         st.binary(max_size=4096),

@@ -12,6 +12,7 @@ from chat_service.auth.principals import UserPrincipal
 from chat_service.orders.bulk import BulkStatusUpdates
 from chat_service.orders.repository import OrderRepository
 from chat_service.orders.schemas import OrderCreate
+from chat_service.orders.sealing import NoteSealer
 from chat_service.orders.service import OrderService
 from chat_service.services import Services
 from tests.fixtures.app import TenantKit
@@ -19,7 +20,8 @@ from tests.fixtures.app import TenantKit
 
 @pytest.fixture
 async def order_repo(services: Services) -> OrderRepository:
-    repository = OrderRepository(services.stores.db)
+    sealer = NoteSealer(services.cipher, services.clock, "orders")
+    repository = OrderRepository(services.stores.db, sealer=sealer)
     await repository.ensure_indexes()
     return repository
 
@@ -27,7 +29,10 @@ async def order_repo(services: Services) -> OrderRepository:
 @pytest.fixture
 def orders(services: Services, order_repo: OrderRepository) -> OrderService:
     return OrderService(
-        repository=order_repo, conversations=services.conversations, clock=services.clock
+        repository=order_repo,
+        conversations=services.conversations,
+        clock=services.clock,
+        audit=services.audit,
     )
 
 

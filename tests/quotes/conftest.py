@@ -11,8 +11,10 @@ import pytest
 
 from chat_service.auth.principals import Role, UserPrincipal
 from chat_service.clock import ManualClock
+from chat_service.orders.sealing import NoteSealer
 from chat_service.quotes.repository import QuoteRepository
 from chat_service.quotes.schemas import PartyIn, QuoteCreate, QuoteLineIn, RespondIn
+from chat_service.quotes.sealing import QuoteSealer
 from chat_service.quotes.service import QuoteService
 from chat_service.services import Services
 from tests.fixtures.app import TenantKit
@@ -27,10 +29,13 @@ def clock() -> ManualClock:
 
 
 def build_quotes(services: Services) -> QuoteService:
+    sealer = QuoteSealer(NoteSealer(services.cipher, services.clock, "quotes"))
     return QuoteService(
-        repository=QuoteRepository(services.stores.db),
+        repository=QuoteRepository(services.stores.db, sealer=sealer),
         conversations=services.conversations,
         clock=services.clock,
+        orders=services.orders,
+        audit=services.audit,
     )
 
 

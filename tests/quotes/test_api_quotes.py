@@ -112,7 +112,13 @@ async def test_quote_round_trip_over_http(
             "quote-e2-respond",
             "quote-e3-accept",
             "quote-e4-convert",
+            f"quote-{qid}-order",
         ]
+        # The sales order was handed off to the orders service, linked both ways.
+        assert conversion["handed_off"] and conversion["order_id"] == conversion["document_id"]
+        order = (await buyer.get(f"/v1/orders/{conversion['order_id']}")).json()
+        assert (order["quote_id"], order["payment_terms"]) == (qid, "ach")
+        assert order["subtotal"] == "1080.00" and order["conversation_id"] != conv
 
 
 async def test_backend_creates_with_its_own_id_and_resends(
@@ -209,3 +215,19 @@ async def test_users_changes_share_the_message_budget(live: LiveServer, shop: Te
     assert_problem(response, 429, "rate_limited")
     assert await live.services.stores.db["quotes"].count_documents({}) == 12
     assert await live.services.stores.db["staff_notifications"].count_documents({}) == 12
+
+
+async def test_the_backend_sets_the_staff_address(live: LiveServer, shop: TenantKit) -> None:
+    async with (
+        live.http(shop.creds.server_key) as backend,
+        live.http(shop.token(BUYER, "buyer")) as buyer,
+    ):
+        assert (await backend.get("/v1/quotes/staff-email")).json() == {"staff_email": None}
+        body = {"staff_email": "quotes@shop.test"}
+        assert (await backend.put("/v1/quotes/staff-email", json=body)).json() == body
+        assert (await backend.get("/v1/quotes/staff-email")).json() == body
+        assert_problem(await buyer.put("/v1/quotes/staff-email", json=body), 403, "server_required")
+        bad = {"staff_email": "a@b.test\r\nBcc: x@evil.test"}
+        assert (await backend.put("/v1/quotes/staff-email", json=bad)).status_code == 422
+        cleared = await backend.put("/v1/quotes/staff-email", json={"staff_email": None})
+        assert cleared.json() == {"staff_email": None}

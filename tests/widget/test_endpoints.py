@@ -21,6 +21,7 @@ from tests.widget.conftest import WidgetServer
     [
         ("widget.js", "text/javascript; charset=utf-8"),
         ("widget-extras.js", "text/javascript; charset=utf-8"),
+        ("widget-seller.js", "text/javascript; charset=utf-8"),
         ("widget.css", "text/css; charset=utf-8"),
     ],
 )
@@ -80,6 +81,40 @@ async def test_demo_answers_not_found_until_configured(widget_server: WidgetServ
         assert (await http.post("/demo/buyer/token")).status_code == 404
 
 
+async def test_demo_pages_switch_between_the_order_and_the_quote(
+    widget_server: WidgetServer,
+) -> None:
+    async with httpx.AsyncClient(base_url=widget_server.base_url) as http:
+        # Without a demo quote there is no tab and no quote page.
+        plain = await http.get("/demo/seller")
+        assert plain.status_code == 200 and "demo-tabs" not in plain.text
+        assert (await http.get("/demo/seller?subject=quote")).status_code == 404
+        created = await http.post(
+            "/v1/quotes",
+            headers={"Authorization": f"Bearer {widget_server.server_key}"},
+            json={
+                "quote_id": "Q-2001",
+                "buyer": {"user_id": "buyer-ada", "display_name": "Ada Buyer"},
+                "seller": {"user_id": "seller-sam", "display_name": "Sam Seller"},
+                "currency": "USD",
+                "lines": [{"line_id": "1", "sku": "CHAIR", "name": "Oak chair", "quantity": 4}],
+            },
+        )
+        assert created.status_code == 201, created.text
+        widget_server.app.state.widget_demo = widget_server.demo.with_quote("Q-2001")
+        index = await http.get("/demo")
+        order = await http.get("/demo/buyer")
+        quote = await http.get("/demo/buyer?subject=quote")
+        unknown = await http.get("/demo/buyer?subject=invoice")
+    assert 'href="/demo/seller?subject=quote"' in index.text and "Q-2001" in index.text
+    assert unknown.status_code == 404
+    assert '<a href="/demo/buyer" aria-current="page">Order</a>' in order.text
+    assert '<a href="/demo/buyer?subject=quote" aria-current="page">Quote Q-2001</a>' in quote.text
+    assert created.json()["conversation_id"] in quote.text
+    assert widget_server.demo.conversation_id in order.text
+    assert '<script src="/widget/widget-seller.js"></script>' in quote.text
+
+
 async def test_install_demo_refuses_production(
     settings: Settings, widget_server: WidgetServer
 ) -> None:
@@ -106,7 +141,8 @@ def test_demo_config_reads_the_dev_state_file(settings: Settings, tmp_path: Path
     }
     path = tmp_path / "dev-tenant.json"
     path.write_text(json.dumps(state))
-    config = DemoConfig.from_dev_state(path, settings)
+    config = DemoConfig.from_dev_state(path, settings, quote_id="Q-2001")
+    assert config.quote_id == "Q-2001"
     assert (config.tenant_id, config.conversation_id) == (
         state["tenant_id"],
         state["conversation_id"],

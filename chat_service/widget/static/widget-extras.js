@@ -84,7 +84,12 @@
     }
   }
 
+  base.money = money;
+
   base.renderCard = function (type, subject) {
+    // A live refresh must not drop the keyboard focus of a card button.
+    const active = document.activeElement;
+    const refocus = active && active !== this.cardEl && this.cardEl.contains(active) ? active.classList[0] : null;
     const lines = subject.lines || [];
     const items = lines.reduce((n, line) => n + (line.quantity || 0), 0);
     const parts = [];
@@ -101,7 +106,8 @@
       const latest = revisions[revisions.length - 1];
       parts.push(h("h3", { text: "Quote " + subject.id }));
       parts.push(h("p", {}, "Status: ", status));
-      const summary = items + " item(s)" + (latest ? " · " + money(latest.subtotal, subject.currency) : "");
+      const offer = latest ? " · " + money(latest.subtotal, subject.currency) + " (revision " + latest.number + ")" : "";
+      const summary = items + " item(s)" + offer;
       parts.push(h("p", { class: "cw-quote-offer", text: summary }));
       if (latest && latest.valid_until) {
         parts.push(h("p", { text: "Valid until " + new Date(latest.valid_until).toLocaleString(this.locale) }));
@@ -118,6 +124,14 @@
     this.cardEl.setAttribute("aria-label", type === "order" ? "Order summary" : "Quote summary");
     this.cardEl.replaceChildren(...parts);
     this.cardEl.hidden = false;
+    this.subject = { type, record: subject };
+    this.onCard(type, subject);
+    const again = refocus && this.cardEl.querySelector("." + refocus);
+    if (again) again.focus();
+  };
+
+  base.onCard = function () {
+    /* extension point: the seller's quote form (widget-seller.js) */
   };
 
   base.quoteAction = async function (quote, action, body) {
@@ -132,6 +146,14 @@
     } catch (error) {
       this.loadSubject(); // the quote moved on: show what it is now
     }
+  };
+
+  // A buyer answers the seller's "ask for a photo" right from the card.
+  base.actionButtons = function (m) {
+    if (!m.action || m.action.action !== "request_photo" || m.sender_id === this.me) return null;
+    const button = h("button", { type: "button", class: "cw-card-btn", text: "Send a photo" });
+    button.addEventListener("click", () => this.fileInput.click());
+    return h("div", { class: "cw-card-actions" }, button);
   };
 
   // ---- photos -------------------------------------------------------------------

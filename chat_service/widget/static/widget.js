@@ -19,6 +19,11 @@
   const TYPING_IDLE_MS = 4000;
   const TYPING_SHOW_MS = 6000;
   const HISTORY_PAGE = 50;
+  const ACTION_TITLES = {
+    propose_replacement: "Replacement proposed",
+    request_photo: "Photo requested",
+    confirm_delivery_date: "Delivery date confirmed",
+  };
 
   function randomId() {
     const bytes = new Uint8Array(12);
@@ -67,6 +72,7 @@
       this.messages = new Map(); // seq -> message object (text/system entries)
       this.lastSeq = 0; // highest seq seen in message frames or history
       this.outbox = new Map(); // client_msg_id -> {text, attachments, acked, seq, timer}
+      this.changes = new Map(); // client_msg_id -> {frame, timer, revert}: edits and deletes
       this.nodes = new Map(); // "s<seq>" or "p<client_msg_id>" -> <li>
       this.readMarks = {}; // user_id -> seq
       this.presence = {}; // user_id -> online/away
@@ -103,13 +109,13 @@
       this.peerEl = h("p", { class: "cw-peer", "data-presence": "away" }, this.peerDot, h("span"));
       this.cardEl = h("div", { class: "cw-card", role: "region", hidden: true });
       this.bannerEl = h("div", { class: "cw-banner", role: "status", "aria-live": "polite" });
-      this.listEl = h("ol", {
-        class: "cw-list",
-        role: "log",
-        "aria-live": "polite",
-        "aria-label": "Messages",
-        tabindex: "0",
-      });
+      // The log region wraps the list, so the items keep their list semantics.
+      this.listEl = h("ol", { class: "cw-list", tabindex: "0", "aria-label": "Message list" });
+      this.logEl = h(
+        "div",
+        { class: "cw-log", role: "log", "aria-live": "polite", "aria-label": "Messages" },
+        this.listEl,
+      );
       this.olderBtn = h("button", { type: "button", class: "cw-older-btn", text: "Load earlier messages" });
       this.olderBtn.addEventListener("click", () => this.loadOlder());
       this.olderItem = h("li", { class: "cw-older" }, this.olderBtn);
@@ -134,7 +140,7 @@
         h("header", { class: "cw-head" }, this.titleEl, this.peerEl),
         this.cardEl,
         this.bannerEl,
-        this.listEl,
+        this.logEl,
         this.newBtn,
         this.typingEl,
         this.form,
@@ -197,6 +203,13 @@
       if (!response.ok) {
         const error = new Error("HTTP " + response.status);
         error.status = response.status;
+        try {
+          const problem = await response.json(); // RFC 9457 problem details
+          error.code = problem.code;
+          error.detail = problem.detail;
+        } catch (_) {
+          /* no body: the status is all we know */
+        }
         throw error;
       }
       return response.json();
@@ -315,6 +328,7 @@
       clearInterval(this.pingTimer);
       clearTimeout(this.pongTimer);
       for (const entry of this.outbox.values()) clearTimeout(entry.timer);
+      for (const entry of this.changes.values()) clearTimeout(entry.timer);
       if (this.stopped) return;
       const expired = code === 4001 || reason === "token_expired";
       if (expired || (code === 1008 && reason === "token_invalid")) {
@@ -400,6 +414,7 @@
           Object.assign(this.presence, frame.presence || {});
           this.setStatus("online");
           for (const id of this.outbox.keys()) this.transmit(id);
+          for (const id of this.changes.keys()) this.transmitChange(id);
           this.renderPeer();
           this.render();
           this.markRead();
@@ -443,12 +458,21 @@
         this.send({ type: "subscribe", conversation_id: this.cid, after_seq: this.lastSeq, ref: "sub" });
         return;
       }
-      const entry = frame.ref && this.outbox.get(frame.ref);
+      const change = frame.ref && this.changes.get(frame.ref);
+      const entry = change || (frame.ref && this.outbox.get(frame.ref));
       if (!entry) return;
       clearTimeout(entry.timer);
       if (frame.code === "rate_limited" || frame.code === "unavailable" || frame.code === "internal_error") {
         const wait = Math.max(1, frame.retry_after || 1) * 1000;
-        entry.timer = setTimeout(() => this.transmit(frame.ref), wait);
+        const again = change ? () => this.transmitChange(frame.ref) : () => this.transmit(frame.ref);
+        entry.timer = setTimeout(again, wait);
+        return;
+      }
+      if (change) {
+        // Refused for good (e.g. deleted elsewhere): undo what we showed.
+        this.changes.delete(frame.ref);
+        change.revert();
+        this.render();
         return;
       }
       entry.failed = frame.code; // permanent: show it, let the user remove it
@@ -470,6 +494,14 @@
       if (message.seq > this.lastSeq) this.lastSeq = message.seq;
       if (message.kind === "edit" || message.kind === "delete") {
         const target = this.messages.get(message.target_seq);
+        // Our own optimistic change already shows this: keep the node (and focus).
+        const shown =
+          target &&
+          (message.kind === "edit" ? !target.deleted && target.text === message.text : target.deleted);
+        if (target && shown && this.nodes.has("s" + target.seq)) {
+          if (message.kind === "edit") target.edited_at = message.created_at;
+          return;
+        }
         if (target) {
           if (message.kind === "edit" && !target.deleted) {
             target.text = message.text;
@@ -503,6 +535,12 @@
     }
 
     onAck(frame) {
+      const change = this.changes.get(frame.client_msg_id);
+      if (change) {
+        clearTimeout(change.timer);
+        this.changes.delete(frame.client_msg_id);
+        return;
+      }
       const entry = this.outbox.get(frame.client_msg_id);
       if (!entry) return;
       clearTimeout(entry.timer);
@@ -549,6 +587,139 @@
       if (this.send(frame)) {
         entry.timer = setTimeout(() => this.transmit(id), ACK_TIMEOUT_MS);
       }
+    }
+
+    // ---- editing and deleting your own messages -----------------------------------
+
+    /** Edit or delete (optimistic): shown at once, resent with the same key until
+     * acked; a permanent refusal undoes it. */
+    change(frame, revert) {
+      const id = randomId();
+      Object.assign(frame, { conversation_id: this.cid, client_msg_id: id, ref: id });
+      this.changes.set(id, { frame, timer: null, revert });
+      this.transmitChange(id);
+    }
+
+    transmitChange(id) {
+      const entry = this.changes.get(id);
+      if (!entry || !this.subscribed) return;
+      clearTimeout(entry.timer);
+      if (this.send(entry.frame)) entry.timer = setTimeout(() => this.transmitChange(id), ACK_TIMEOUT_MS);
+    }
+
+    editMessage(m, text) {
+      const before = { text: m.text, edited_at: m.edited_at };
+      m.text = text;
+      m.edited_at = new Date().toISOString();
+      this.refreshNode(m, ".cw-opts");
+      this.change({ type: "edit", seq: m.seq, text }, () => {
+        Object.assign(m, before);
+        this.nodes.delete("s" + m.seq);
+      });
+    }
+
+    deleteMessage(m) {
+      const before = { text: m.text, deleted: m.deleted, attachments: m.attachments };
+      Object.assign(m, { text: null, deleted: true, attachments: [] });
+      this.refreshNode(m, null);
+      this.change({ type: "delete", seq: m.seq }, () => {
+        Object.assign(m, before);
+        this.nodes.delete("s" + m.seq);
+      });
+    }
+
+    /** Rebuild one message's node; keep keyboard focus on it (or the composer). */
+    refreshNode(m, focusSelector) {
+      this.nodes.delete("s" + m.seq);
+      this.render();
+      const node = this.nodes.get("s" + m.seq);
+      const target = (focusSelector && node && node.querySelector(focusSelector)) || this.input;
+      target.focus();
+    }
+
+    optionsNode(m) {
+      const toggle = h("button", {
+        type: "button",
+        class: "cw-opts",
+        "aria-label": "Options for your message",
+        "aria-expanded": "false",
+        text: "⋯",
+      });
+      const menu = h("span", { class: "cw-opts-menu", hidden: true });
+      const close = () => {
+        menu.hidden = true;
+        toggle.setAttribute("aria-expanded", "false");
+      };
+      const showChoices = () => {
+        const buttons = [];
+        if (m.text) {
+          const edit = h("button", { type: "button", text: "Edit" });
+          edit.addEventListener("click", () => this.openEditor(m));
+          buttons.push(edit);
+        }
+        const remove = h("button", { type: "button", class: "cw-danger", text: "Delete" });
+        remove.addEventListener("click", () => confirmDelete());
+        buttons.push(remove);
+        menu.replaceChildren(...buttons);
+      };
+      const confirmDelete = () => {
+        const yes = h("button", { type: "button", class: "cw-danger", text: "Delete message" });
+        const no = h("button", { type: "button", text: "Keep" });
+        yes.addEventListener("click", () => this.deleteMessage(m));
+        no.addEventListener("click", () => {
+          showChoices();
+          menu.firstElementChild.focus();
+        });
+        menu.replaceChildren(h("span", { class: "cw-confirm", text: "Delete for everyone?" }), yes, no);
+        yes.focus();
+      };
+      toggle.addEventListener("click", () => {
+        const open = menu.hidden;
+        if (open) showChoices();
+        menu.hidden = !open;
+        toggle.setAttribute("aria-expanded", String(open));
+        if (open) menu.firstElementChild.focus();
+      });
+      menu.addEventListener("keydown", (event) => {
+        if (event.key === "Escape") {
+          event.stopPropagation();
+          close();
+          toggle.focus();
+        }
+      });
+      return h("span", { class: "cw-opts-box" }, toggle, menu);
+    }
+
+    openEditor(m) {
+      const node = this.nodes.get("s" + m.seq);
+      if (!node) return;
+      const field = h("textarea", { class: "cw-edit-input", "aria-label": "Edit message", rows: "2", maxlength: "4000" });
+      field.value = m.text || "";
+      const save = h("button", { type: "submit", class: "cw-save", text: "Save" });
+      const cancel = h("button", { type: "button", text: "Cancel" });
+      const form = h("form", { class: "cw-edit" }, field, h("div", { class: "cw-edit-actions" }, cancel, save));
+      const done = () => this.refreshNode(m, ".cw-opts");
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        const text = field.value.trim();
+        if (!text || text === m.text) done();
+        else this.editMessage(m, text);
+      });
+      field.addEventListener("keydown", (event) => {
+        if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+          event.preventDefault();
+          form.requestSubmit();
+        } else if (event.key === "Escape") {
+          event.preventDefault();
+          done();
+        }
+      });
+      cancel.addEventListener("click", done);
+      node.querySelector(".cw-text").replaceWith(form);
+      const box = node.querySelector(".cw-opts-box");
+      if (box) box.hidden = true;
+      field.focus();
+      field.setSelectionRange(field.value.length, field.value.length);
     }
 
     // ---- typing, read, presence ------------------------------------------------
@@ -697,7 +868,7 @@
         day: "numeric",
         month: "short",
       });
-      return h("li", { class: "cw-day", role: "separator", text: label });
+      return h("li", { class: "cw-day", text: label }); // a list item: the list keeps its semantics
     }
 
     messageNode(m) {
@@ -716,24 +887,59 @@
           datetime: m.created_at,
           text: time.toLocaleTimeString(this.locale, { hour: "2-digit", minute: "2-digit" }),
         }),
-        m.edited_at ? h("span", { text: " · edited" }) : null,
+        m.edited_at && !m.deleted ? h("span", { text: " · edited" }) : null,
         h("span", { class: "cw-state" }),
       );
       const who =
         kind === "theirs" ? h("p", { class: "cw-who", text: this.nameOf(m.sender_id) }) : null;
+      const card = m.kind === "action" && !m.deleted ? this.actionCard(m) : null;
+      const editable = mine && m.kind === "text" && m.seq && !m.deleted && !m.text_error;
       const node = h(
         "li",
         {
-          class: "cw-msg cw-" + kind,
+          class: "cw-msg cw-" + kind + (card ? " cw-action" : ""),
           "data-seq": m.seq,
           "data-client-msg-id": m.client_msg_id,
+          "data-kind": m.kind,
         },
         who,
         this.photosNode(m),
-        body,
+        card || body,
         meta,
       );
+      if (editable) meta.append(this.optionsNode(m));
       return node;
+    }
+
+    /** A seller's quick action as a card; every value goes in as text. */
+    actionCard(m) {
+      const a = m.action;
+      const title = a && ACTION_TITLES[a.action];
+      if (!title) return null; // unknown or unreadable: the text summary is shown
+      const rows = [];
+      if (a.action === "propose_replacement") rows.push(["Item", a.name], ["SKU", a.sku]);
+      if (a.action === "confirm_delivery_date") rows.push(["Delivery", this.formatDay(a.date)]);
+      if (a.note) rows.push(["Note", a.note]);
+      const fields = h("dl", { class: "cw-action-fields" });
+      for (const [label, value] of rows) fields.append(h("dt", { text: label }), h("dd", { text: value }));
+      return h(
+        "div",
+        { class: "cw-action-card", role: "group", "aria-label": title },
+        h("p", { class: "cw-action-title", text: title }),
+        rows.length ? fields : null,
+        this.actionButtons(m),
+      );
+    }
+
+    actionButtons(_message) {
+      return null; /* widget-extras.js: "Send a photo" */
+    }
+
+    formatDay(iso) {
+      const [y, mo, d] = String(iso).split("-").map(Number);
+      const day = new Date(y, mo - 1, d);
+      if (Number.isNaN(day.getTime())) return String(iso);
+      return day.toLocaleDateString(this.locale, { weekday: "short", day: "numeric", month: "short", year: "numeric" });
     }
 
     photosNode(_message) {
@@ -746,6 +952,7 @@
       clearInterval(this.pingTimer);
       clearTimeout(this.pongTimer);
       for (const entry of this.outbox.values()) clearTimeout(entry.timer);
+      for (const entry of this.changes.values()) clearTimeout(entry.timer);
       global.removeEventListener("online", this.onOnline);
       global.removeEventListener("offline", this.onOffline);
       document.removeEventListener("visibilitychange", this.onVisible);
