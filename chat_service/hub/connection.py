@@ -38,6 +38,12 @@ SendText = Callable[[str], Awaitable[None]]
 CloseSocket = Callable[[int, str], Awaitable[None]]
 FetchAfter = Callable[[str, str, int, int], Awaitable[list[dict[str, Any]]]]
 _SYNC_PAGE = 200
+# Two hubs writing one conversation publish in the order their inserts finish,
+# so a live event can overtake the one before it by a few milliseconds. Such an
+# event waits this long for the missing ones before the store is asked; every
+# subscriber asking at once (a group of 50) is what this saves.
+REORDER_HOLD_SECONDS = 0.3
+_HOLD_MAX = 64
 
 
 class Connection:
@@ -155,14 +161,19 @@ class Connection:
 class Subscription:
     """Delivers one conversation's log to one connection in order, exactly once.
 
-    Live events carry a ``seq``; anything already delivered is dropped, and a
-    jump ahead (a lost or reordered publish) triggers a catch-up from the store,
-    which holds every entry before its ``seq`` is ever published.
+    Live events carry a ``seq``; anything already delivered is dropped. An event
+    that jumps ahead is held up to ``hold_seconds`` for the ones before it (a
+    reordered publish); if they do not come (a lost publish), or too many are
+    held, a catch-up reads the store, which holds every entry before its
+    ``seq`` is ever published.
     """
 
     __slots__ = (
         "_events_during_sync",
         "_fetch",
+        "_held",
+        "_hold_seconds",
+        "_hold_timer",
         "_sync_task",
         "connection",
         "conversation_id",
@@ -177,6 +188,8 @@ class Subscription:
         conversation_id: str,
         after_seq: int,
         fetch: FetchAfter,
+        *,
+        hold_seconds: float = REORDER_HOLD_SECONDS,
     ) -> None:
         self.connection = connection
         self.tenant = tenant
@@ -185,6 +198,9 @@ class Subscription:
         self._fetch = fetch
         self._sync_task: asyncio.Task[None] | None = None
         self._events_during_sync = False
+        self._hold_seconds = hold_seconds
+        self._held: dict[int, str] | None = None  # only while events wait
+        self._hold_timer: asyncio.TimerHandle | None = None
 
     def offer_message(self, seq: int, raw: str) -> None:
         if seq <= self.last_seq:
@@ -192,12 +208,47 @@ class Subscription:
         if self._sync_task is None and seq == self.last_seq + 1:
             self.last_seq = seq
             self.connection.enqueue(raw)
+            if self._held is not None:
+                self._release_held()
+            return
+        if self._sync_task is None and (self._held is None or len(self._held) < _HOLD_MAX):
+            if self._held is None:
+                self._held = {}
+                self._hold_timer = asyncio.get_running_loop().call_later(
+                    self._hold_seconds, self._hold_expired
+                )
+            self._held[seq] = raw
             return
         self._events_during_sync = True
         self.catch_up()
 
+    def _release_held(self) -> None:
+        """Deliver held events that now follow on; stop holding once none wait."""
+        held = self._held
+        assert held is not None
+        while (raw := held.pop(self.last_seq + 1, None)) is not None:
+            self.last_seq += 1
+            self.connection.enqueue(raw)
+        for seq in [s for s in held if s <= self.last_seq]:
+            del held[seq]
+        if not held:
+            self._drop_held()
+
+    def _drop_held(self) -> None:
+        self._held = None
+        if self._hold_timer is not None:
+            self._hold_timer.cancel()
+            self._hold_timer = None
+
+    def _hold_expired(self) -> None:
+        self._hold_timer = None
+        if self._held:
+            self._events_during_sync = True
+            self.catch_up()
+
     def catch_up(self) -> None:
         """Deliver from the store everything after ``last_seq``, then continue live."""
+        self._drop_held()  # the store has them too
         if self._sync_task is None and not self.connection.closed:
             self._sync_task = asyncio.create_task(self._sync())
 
@@ -235,5 +286,6 @@ class Subscription:
             self._sync_task = None
 
     def cancel(self) -> None:
+        self._drop_held()
         if self._sync_task is not None:
             self._sync_task.cancel()

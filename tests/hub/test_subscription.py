@@ -99,7 +99,7 @@ async def settle() -> None:
 
 async def test_in_order_live_events_are_delivered_without_fetching() -> None:
     socket, store = FakeSocket(), Store()
-    sub = Subscription(connection(socket), TENANT, CONV, 0, store.fetch)
+    sub = Subscription(connection(socket), TENANT, CONV, 0, store.fetch, hold_seconds=0)
     for seq in (1, 2, 3):
         sub.offer_message(seq, live(seq))
     await settle()
@@ -110,7 +110,7 @@ async def test_in_order_live_events_are_delivered_without_fetching() -> None:
 
 async def test_duplicates_and_old_events_are_dropped() -> None:
     socket, store = FakeSocket(), Store()
-    sub = Subscription(connection(socket), TENANT, CONV, 5, store.fetch)
+    sub = Subscription(connection(socket), TENANT, CONV, 5, store.fetch, hold_seconds=0)
     for seq in (3, 5, 6, 6, 4, 7, 7):
         sub.offer_message(seq, live(seq))
     await settle()
@@ -120,7 +120,7 @@ async def test_duplicates_and_old_events_are_dropped() -> None:
 
 async def test_a_gap_triggers_a_catch_up_from_the_store() -> None:
     socket, store = FakeSocket(), Store(5)
-    sub = Subscription(connection(socket), TENANT, CONV, 1, store.fetch)
+    sub = Subscription(connection(socket), TENANT, CONV, 1, store.fetch, hold_seconds=0)
     sub.offer_message(5, live(5))  # 2, 3 and 4 were lost on the way
     await settle()
     assert store.fetches[0] == 1
@@ -137,7 +137,7 @@ async def test_a_gap_triggers_a_catch_up_from_the_store() -> None:
 async def test_events_during_catch_up_are_not_lost_or_repeated() -> None:
     socket, store = FakeSocket(), Store(3)
     store.gate = asyncio.Event()
-    sub = Subscription(connection(socket), TENANT, CONV, 0, store.fetch)
+    sub = Subscription(connection(socket), TENANT, CONV, 0, store.fetch, hold_seconds=0)
     sub.catch_up()
     await settle()
     assert store.fetches == [0]  # the first page is being read
@@ -156,7 +156,9 @@ async def test_events_during_catch_up_are_not_lost_or_repeated() -> None:
 
 async def test_catch_up_pages_through_a_long_log() -> None:
     socket, store = FakeSocket(), Store(450)
-    sub = Subscription(connection(socket, max_queue=1000), TENANT, CONV, 0, store.fetch)
+    sub = Subscription(
+        connection(socket, max_queue=1000), TENANT, CONV, 0, store.fetch, hold_seconds=0
+    )
     sub.catch_up()
     await settle()
     assert socket.seqs() == list(range(1, 451))
@@ -167,7 +169,7 @@ async def test_catch_up_waits_for_room_instead_of_overflowing_the_queue() -> Non
     socket, store = FakeSocket(), Store(100)
     conn = connection(socket, max_queue=8)
     socket.flowing.clear()
-    sub = Subscription(conn, TENANT, CONV, 0, store.fetch)
+    sub = Subscription(conn, TENANT, CONV, 0, store.fetch, hold_seconds=0)
     sub.catch_up()
     await settle()
     assert conn.queued <= 8
@@ -182,7 +184,7 @@ async def test_catch_up_waits_for_room_instead_of_overflowing_the_queue() -> Non
 async def test_failed_catch_up_reports_resync_failed() -> None:
     socket, store = FakeSocket(), Store(3)
     store.fail = True
-    sub = Subscription(connection(socket), TENANT, CONV, 0, store.fetch)
+    sub = Subscription(connection(socket), TENANT, CONV, 0, store.fetch, hold_seconds=0)
     sub.offer_message(3, live(3))
     await settle()
     assert socket.sent == [
@@ -199,7 +201,7 @@ async def test_failed_catch_up_reports_resync_failed() -> None:
 async def test_cancel_stops_a_running_catch_up() -> None:
     socket, store = FakeSocket(), Store(3)
     store.gate = asyncio.Event()
-    sub = Subscription(connection(socket), TENANT, CONV, 0, store.fetch)
+    sub = Subscription(connection(socket), TENANT, CONV, 0, store.fetch, hold_seconds=0)
     sub.catch_up()
     await settle()
     sub.cancel()
@@ -250,3 +252,36 @@ async def test_queue_bound_is_exact(max_queue: int) -> None:
     assert (conn.queued, conn.closed) == (max_queue, False)
     conn.enqueue({"type": "pong"})
     assert conn.closed
+
+
+async def test_an_event_that_overtakes_the_one_before_waits_for_it_without_fetching() -> None:
+    socket, store = FakeSocket(), Store(3)
+    sub = Subscription(connection(socket), TENANT, CONV, 0, store.fetch)  # the real hold
+    for seq in (2, 3, 1):  # published by two hubs: 1 arrives last
+        sub.offer_message(seq, live(seq))
+    await settle()
+    assert socket.seqs() == [1, 2, 3]
+    assert store.fetches == []
+    sub.offer_message(4, live(4))
+    await settle()
+    assert socket.seqs() == [1, 2, 3, 4]
+
+
+async def test_a_gap_not_filled_during_the_hold_is_read_from_the_store_once() -> None:
+    socket, store = FakeSocket(), Store(4)
+    sub = Subscription(connection(socket), TENANT, CONV, 0, store.fetch, hold_seconds=0)
+    sub.offer_message(3, live(3))  # 1 and 2 were lost
+    sub.offer_message(4, live(4))
+    await settle()
+    assert store.fetches == [0]
+    assert socket.seqs() == [1, 2, 3, 4]
+
+
+async def test_too_many_held_events_fetch_at_once() -> None:
+    socket, store = FakeSocket(), Store(100)
+    sub = Subscription(connection(socket, max_queue=256), TENANT, CONV, 0, store.fetch)
+    for seq in range(2, 101):  # 1 never comes; the hold is long, the bound is not
+        sub.offer_message(seq, live(seq))
+    await settle()
+    assert store.fetches[0] == 0
+    assert socket.seqs() == list(range(1, 101))
