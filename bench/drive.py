@@ -21,10 +21,11 @@ from typing import Any
 import psutil
 
 from bench.cluster import ORIGIN, Cluster, Hub, cpu_seconds
-from bench.loadgen import MAX_SOCKETS_PER_PROCESS, WorkerPlan, worker_main
+from bench.loadgen import MAX_SOCKETS_PER_PROCESS, WorkerPlan
 from bench.profiling import profile_summary, tracemalloc_summary, wait_for_file
 from bench.report import combine_phase
 from bench.seed import Seeded, member_id, store_ceiling
+from bench.worker_process import worker_main
 
 __all__ = ["drive", "measure_ceiling", "note"]
 

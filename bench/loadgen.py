@@ -14,9 +14,7 @@ most one per socket per ``read_gap_s``: widgets debounce read marks). A share ``
 sends goes to this worker's group conversations, each from the next member in
 turn.
 
-The parent drives it through a pipe with three commands, each answered once:
-``("open",)``, ``("phase", name, t0_ns, rate, count, settle_s, senders)`` (count -1:
-one message from every sending socket, the warm-up) and ``("close",)``. Send
+The parent drives it through a pipe (bench/worker_process.py). Send
 times are ``time.monotonic_ns()`` (the same clock in every process of the
 machine), written into the message text and read back by the receiving socket.
 """
@@ -26,15 +24,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-import signal
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
-from multiprocessing.connection import Connection as Pipe
 from typing import Any
 
-import uvloop
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -43,10 +38,9 @@ from bench.phase import Phase, letters_time, time_letters
 from bench.seed import buyer_id, seller_id
 from chat_service.auth.tokens import mint_user_token
 
-__all__ = ["MAX_SOCKETS_PER_PROCESS", "WorkerPlan", "worker_main"]
+__all__ = ["MAX_SOCKETS_PER_PROCESS", "Worker", "WorkerPlan"]
 
 MAX_SOCKETS_PER_PROCESS = 19_000
-_IDLE_COMMAND_TIMEOUT = 900.0
 _SEND_TIMEOUT = 5.0
 
 
@@ -362,42 +356,3 @@ class Worker:
 def _describe(exc: BaseException | Client) -> str:
     text = str(exc)[:80]
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def _recv(pipe: Pipe) -> tuple[Any, ...]:
-    if not pipe.poll(_IDLE_COMMAND_TIMEOUT):
-        return ("close",)
-    try:
-        command: tuple[Any, ...] = pipe.recv()
-    except EOFError:
-        return ("close",)
-    return command
-
-
-async def _serve(pipe: Pipe, plan: WorkerPlan) -> None:
-    worker = Worker(plan)
-    loop = asyncio.get_running_loop()
-    try:
-        while True:
-            command = await loop.run_in_executor(None, _recv, pipe)
-            if command[0] == "open":
-                reply = await worker.open_all()
-            elif command[0] == "phase":
-                reply = await worker.run_phase(*command[1:])
-            elif command[0] == "status":
-                reply = {"open": worker.open_count()}
-            else:
-                break
-            reply["errors"] = dict(worker.errors)
-            reply["dropped"] = worker.dropped
-            pipe.send(reply)
-    finally:
-        await worker.close_all()
-        with contextlib.suppress(OSError, ValueError):
-            pipe.send({"closed": True})
-
-
-def worker_main(pipe: Pipe, plan: WorkerPlan) -> None:
-    """Entry point of the worker process (multiprocessing, spawn)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
-    uvloop.run(_serve(pipe, plan))

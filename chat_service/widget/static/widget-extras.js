@@ -3,29 +3,14 @@
  * Load after widget.js. Everything user-supplied goes in via textContent. */
 (function (global) {
   "use strict";
-  const { Widget, h, randomId } = global.ChatWidget;
+  const { Widget, h, icon, randomId } = global.ChatWidget;
   const base = Widget.prototype;
   const UPLOAD_RETRY_MS = 2000;
   const OPEN_QUOTE = new Set(["responded", "countered"]);
 
-  function cameraIcon() {
-    const ns = "http://www.w3.org/2000/svg";
-    const svg = document.createElementNS(ns, "svg");
-    svg.setAttribute("viewBox", "0 0 24 24");
-    svg.setAttribute("width", "22");
-    svg.setAttribute("height", "22");
-    svg.setAttribute("aria-hidden", "true");
-    svg.setAttribute("focusable", "false");
-    const path = document.createElementNS(ns, "path");
-    path.setAttribute("fill", "currentColor");
-    path.setAttribute(
-      "d",
-      "M9 3 7.2 5H4a2 2 0 0 0-2 2v11a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2V7a2 2 0 0 0-2-2h-3.2L15 3H9Zm3 " +
-        "5a4.5 4.5 0 1 1 0 9 4.5 4.5 0 0 1 0-9Zm0 2a2.5 2.5 0 1 0 0 5 2.5 2.5 0 0 0 0-5Z",
-    );
-    svg.append(path);
-    return svg;
-  }
+  const CAMERA =
+    "M9 3 7.2 5H4a2 2 0 0 0-2 2v11a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2V7a2 2 0 0 0-2-2h-3.2L15 3H9Zm3 " +
+    "5a4.5 4.5 0 1 1 0 9 4.5 4.5 0 0 1 0-9Zm0 2a2.5 2.5 0 1 0 0 5 2.5 2.5 0 0 0 0-5Z";
 
   // ---- context card ----------------------------------------------------------
 
@@ -39,7 +24,7 @@
       "aria-label": "Attach a photo",
       title: "Attach a photo",
     });
-    this.attachBtn.append(cameraIcon());
+    this.attachBtn.append(icon(CAMERA));
     this.form.prepend(this.attachBtn, this.fileInput);
     this.attachBtn.addEventListener("click", () => this.fileInput.click());
     this.fileInput.addEventListener("change", () => {

@@ -6,7 +6,7 @@
  * shown next to the field they concern. Everything goes in via textContent. */
 (function (global) {
   "use strict";
-  const { Widget, h, randomId } = global.ChatWidget;
+  const { Widget, h, icon, randomId } = global.ChatWidget;
   const base = Widget.prototype;
   const RESPONDABLE = new Set(["requested", "responded", "countered"]);
   const DEFAULT_VALIDITY_DAYS = 14;
@@ -24,20 +24,7 @@
     return Number.isNaN(end.getTime()) ? value : end.toISOString();
   }
 
-  function boltIcon() {
-    const ns = "http://www.w3.org/2000/svg";
-    const svg = document.createElementNS(ns, "svg");
-    svg.setAttribute("viewBox", "0 0 24 24");
-    svg.setAttribute("width", "22");
-    svg.setAttribute("height", "22");
-    svg.setAttribute("aria-hidden", "true");
-    svg.setAttribute("focusable", "false");
-    const path = document.createElementNS(ns, "path");
-    path.setAttribute("fill", "currentColor");
-    path.setAttribute("d", "M13 2 3 14h7l-1 8 10-12h-7l1-8Z");
-    svg.append(path);
-    return svg;
-  }
+  const BOLT = "M13 2 3 14h7l-1 8 10-12h-7l1-8Z";
 
   /** A labelled control with its own error line (announced via aria-describedby). */
   function field(labelText, control, hintText) {
@@ -215,7 +202,7 @@
       "aria-label": "Quick actions",
       title: "Quick actions",
     });
-    this.quickBtn.append(boltIcon());
+    this.quickBtn.append(icon(BOLT));
     this.quickBtn.addEventListener("click", () => this.openQuickActions());
     this.input.before(this.quickBtn);
   };

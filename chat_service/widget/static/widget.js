@@ -55,6 +55,22 @@
     return node;
   }
 
+  /** A decorative 24x24 SVG icon (hidden from screen readers) of one path. */
+  function icon(pathData) {
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "22");
+    svg.setAttribute("height", "22");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    const path = document.createElementNS(ns, "path");
+    path.setAttribute("fill", "currentColor");
+    path.setAttribute("d", pathData);
+    svg.append(path);
+    return svg;
+  }
+
   class ChatWidget {
     constructor(root, options) {
       for (const name of ["baseUrl", "tenantId", "token", "conversationId"]) {
@@ -968,6 +984,7 @@
   global.ChatWidget = {
     Widget: ChatWidget,
     h,
+    icon,
     randomId,
     mount(element, options) {
       if (!(element instanceof Element)) throw new Error("ChatWidget.mount needs an element");
