@@ -167,6 +167,8 @@ class Cluster:
         redis_client = Redis.from_url(self.redis.url)
         try:
             counts["redis_commands"] = int(redis_client.info("stats")["total_commands_processed"])
+            for name, stats in redis_client.info("commandstats").items():
+                counts[f"redis_{name.removeprefix('cmdstat_')}"] = int(stats["calls"])
         finally:
             redis_client.close()
         return counts

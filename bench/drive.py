@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import multiprocessing
 import signal
 import sys
@@ -79,9 +80,9 @@ def _stop_workers(pipes: list[Pipe], procs: Procs) -> None:
 def _per(before: dict[str, int], after: dict[str, int], n: int) -> dict[str, float]:
     """Backend operations per unit of work (nonzero counters only)."""
     return {
-        k: round((after[k] - before[k]) / n, 2)
+        k: round((after[k] - before.get(k, 0)) / n, 2)
         for k in after
-        if n and after[k] != before.get(k, after[k]) and not k.endswith("_open")
+        if n and after[k] != before.get(k, 0) and not k.endswith("_open")
     }
 
 
@@ -315,4 +316,10 @@ def _load(
             path = cluster.run_dir / f"{hub.name}.prof"
             if wait_for_file(path):
                 profiles.append(f"== {hub.name}\n{profile_summary(path)}")
+                commands = json.loads(Path(f"{path}.commands.json").read_text())
+                result.setdefault("store_commands_during_load", {})[hub.name] = commands
+                per = ", ".join(
+                    f"{name} {n / max(1, load['acked']):.2f}" for name, n in commands.items()
+                )
+                profiles.append(f"== {hub.name} store commands per stored message: {per}")
         result["profile"] = "\n".join(profiles)

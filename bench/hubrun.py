@@ -5,7 +5,9 @@ Only used when the bench is asked for ``--ws-impl``, ``--profile-hubs`` or
 
 - ``--ws NAME``: another uvicorn WebSocket implementation than the product's.
 - ``--profile PATH``: cProfile (CPU time), switched on and off by SIGUSR2 (the bench
-  profiles only the load phase); the stats are written to PATH when it stops.
+  profiles only the load phase); the stats are written to PATH when it stops,
+  and the store commands sent meanwhile, counted by name and collection, to
+  ``PATH.commands.json``.
 - ``--tracemalloc PATH``: trace allocations; each SIGUSR1 writes a snapshot to
   ``PATH.<n>`` (the bench takes one before and one after opening connections).
 """
@@ -14,16 +16,39 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import json
 import signal
 import time
 import tracemalloc
+from collections import Counter
 from types import FrameType
 
 import uvicorn
+from pymongo import monitoring
 
 from chat_service.cli.server import uvicorn_config
 from chat_service.config import Settings
 from chat_service.logs import configure_logging
+
+
+class _CommandCounter(monitoring.CommandListener):
+    """Store commands by ``name collection`` while ``on``."""
+
+    def __init__(self) -> None:
+        self.on = False
+        self.counts: Counter[str] = Counter()
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if self.on:
+            target = event.command.get(event.command_name)
+            where = target if isinstance(target, str) else ""
+            self.counts[f"{event.command_name} {where}".strip()] += 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
 
 
 def main() -> None:
@@ -47,16 +72,19 @@ def main() -> None:
         signal.signal(signal.SIGUSR1, snapshot)
     # CPU time, not wall time: on a shared machine wall time mostly measures who got scheduled.
     profiler = cProfile.Profile(time.process_time)
+    commands = _CommandCounter()
     if args.profile:
-        state = {"on": False}
+        monitoring.register(commands)
 
         def toggle(_signum: int, _frame: FrameType | None) -> None:
-            if state["on"]:
+            if commands.on:
                 profiler.disable()
+                with open(f"{args.profile}.commands.json", "w") as out:
+                    json.dump(dict(commands.counts.most_common()), out, indent=1)
                 profiler.dump_stats(args.profile)
             else:
                 profiler.enable()
-            state["on"] = not state["on"]
+            commands.on = not commands.on
 
         signal.signal(signal.SIGUSR2, toggle)
     uvicorn.Server(config).run()
