@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from chat_service.audit import AuditActor, AuditLog
+from chat_service.caching import FreshFor
 from chat_service.clock import Clock
 from chat_service.compliance.repository import PolicyRepository
 from chat_service.compliance.schemas import PolicyChange, PolicyRecord
@@ -42,18 +43,15 @@ class PolicyService:
         self._repository = repository
         self._audit = audit
         self._clock = clock
-        self._cache_seconds = cache_seconds
-        self._cache: dict[str, tuple[float, Policy]] = {}
+        self._cache: FreshFor[Policy] = FreshFor(clock, cache_seconds)
 
     async def current(self, tenant: str) -> Policy:
         """The policy in force, at most ``cache_seconds`` old."""
-        now = self._clock.monotonic()
-        cached = self._cache.get(tenant)
-        if cached is not None and now - cached[0] < self._cache_seconds:
-            return cached[1]
-        policy = _policy_of(await self._repository.latest(tenant))
-        self._cache[tenant] = (now, policy)
-        return policy
+
+        async def load() -> Policy:
+            return _policy_of(await self._repository.latest(tenant))
+
+        return await self._cache.get(tenant, load)
 
     async def record(self, tenant: str) -> PolicyRecord:
         """The policy in force, read from the store, with its version."""
@@ -110,7 +108,7 @@ class PolicyService:
                 "new": new.to_document(),
             }
         )
-        self._cache[tenant] = (self._clock.monotonic(), new)
+        self._cache.put(tenant, new)
         await self._audit.record(
             tenant,
             actor,

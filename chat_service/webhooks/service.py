@@ -20,6 +20,7 @@ from typing import Any
 from bson import Binary
 
 from chat_service.auth.principals import ServerPrincipal
+from chat_service.caching import FreshFor
 from chat_service.clock import Clock
 from chat_service.crypto import EncryptedField, FieldCipher
 from chat_service.crypto.cipher import RecordRef
@@ -76,9 +77,8 @@ class WebhookService:
         self._cipher = cipher
         self._clock = clock
         self.environment: Environment = environment
-        self._cache_seconds = cache_seconds
         self._grace = timedelta(seconds=rotation_grace_seconds)
-        self._cache: dict[str, tuple[float, WebhookTarget | None]] = {}
+        self._cache: FreshFor[WebhookTarget | None] = FreshFor(clock, cache_seconds)
 
     # -- the configuration API -----------------------------------------------
 
@@ -96,7 +96,7 @@ class WebhookService:
             "alert_email": await self._seal(tenant, "alert_email", body.alert_email, now),
             "updated_at": now,
         }
-        self._cache.pop(tenant, None)
+        self._cache.forget(tenant)
         if await self.repository.get_config(tenant) is None:
             secret = new_secret()
             doc = {
@@ -147,19 +147,13 @@ class WebhookService:
     # -- for the outbox and the dispatcher -----------------------------------
 
     async def target(self, tenant: str) -> WebhookTarget | None:
-        cached = self._cache.get(tenant)
-        if cached is not None and cached[0] > self._clock.monotonic():
-            return cached[1]
-        doc = await self.repository.get_config(tenant)
-        found = (
-            None
-            if doc is None
-            else WebhookTarget(doc["url"], frozenset(doc["events"]), bool(doc["enabled"]))
-        )
-        if len(self._cache) > 10_000:
-            self._cache.clear()
-        self._cache[tenant] = (self._clock.monotonic() + self._cache_seconds, found)
-        return found
+        async def load() -> WebhookTarget | None:
+            doc = await self.repository.get_config(tenant)
+            if doc is None:
+                return None
+            return WebhookTarget(doc["url"], frozenset(doc["events"]), bool(doc["enabled"]))
+
+        return await self._cache.get(tenant, load)
 
     async def signing_secrets(self, doc: Doc, now: datetime) -> list[str]:
         """The current secret, then the previous one while its grace lasts."""
