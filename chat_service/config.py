@@ -71,6 +71,8 @@ class Settings(BaseSettings):
 
     # Explicit limits (SECURITY.md: every limit configurable).
     ws_max_frame_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
+    # Frames read from one socket and not handled yet (a slow store); past it: unavailable.
+    ws_max_waiting_frames: int = Field(default=32, ge=1, le=1024)
     max_message_chars: int = Field(default=4000, ge=1, le=100_000)
     send_rate_per_minute: int = Field(default=120, ge=1)
     typing_rate_per_minute: int = Field(default=60, ge=1)

@@ -4,7 +4,9 @@
    before the handshake is accepted (otherwise HTTP 403).
 2. The first frame must be ``{"type": "auth", "token": ...}`` within the auth
    timeout; the token never travels in the URL.
-3. Then frames are read one at a time and handed to :class:`FrameHandler`.
+3. Then frames are read as they come and handled in order by
+   :class:`FrameHandler` from a :class:`~chat_service.hub.inbox.FrameInbox`,
+   so a slow store never stops the reading (and the heartbeat).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from starlette.websockets import WebSocket
 from chat_service.auth.principals import UserPrincipal
 from chat_service.errors import ChatError, RateLimited
 from chat_service.hub.connection import CLOSE_POLICY, CLOSE_TOKEN_EXPIRED, Connection
+from chat_service.hub.inbox import FrameInbox
 from chat_service.hub.protocol import (
     AuthFrame,
     ProtocolError,
@@ -131,38 +134,67 @@ async def _refuse(websocket: WebSocket, services: Services, code: str, detail: s
 
 
 async def _serve(websocket: WebSocket, services: Services, conn: Connection) -> None:
+    """Read frames as they come; the inbox handles them in order meanwhile."""
     max_bytes = services.settings.ws_max_frame_bytes
+
+    async def handle(raw: str | bytes | None) -> None:
+        await _handle_frame(services, conn, raw, max_bytes)
+
+    inbox = FrameInbox(handle, limit=services.settings.ws_max_waiting_frames)
     while not conn.closed:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
-            return
+            break
         raw = message.get("text") if message.get("text") is not None else message.get("bytes")
-        ref: str | None = None
         if services.rooms.expired(conn):
             conn.terminate(CLOSE_TOKEN_EXPIRED, "token_expired")
             break
-        try:
-            frame = parse_client_frame(raw, max_bytes=max_bytes)
-            ref = frame.ref
-            await services.frames.handle(conn, frame)
-        except ProtocolError as exc:
-            services.metrics.frames_rejected.labels(exc.code).inc()
-            log.info("frame refused from %s: %s", conn.principal.label, exc.code)
-            conn.enqueue(error_frame(exc.code, exc.detail, exc.ref))
-        except ChatError as exc:
-            services.metrics.frames_rejected.labels(exc.code).inc()
-            log.info("frame refused from %s: %s", conn.principal.label, exc.code)
-            reply = error_frame(exc.code, exc.detail, ref)
-            if isinstance(exc, RateLimited):
-                reply["retry_after"] = round(exc.retry_after, 3)
-            conn.enqueue(reply)
-        except (RedisError, PyMongoError):
-            log.warning("frame from %s failed: a store is unavailable", conn.principal.label)
+        if not inbox.put(raw):
             services.metrics.frames_rejected.labels("unavailable").inc()
-            conn.enqueue(error_frame("unavailable", "try again shortly", ref))
-        except Exception:
-            log.exception("frame from %s failed", conn.principal.label)
+            log.warning("frame from %s refused: too many frames waiting", conn.principal.label)
             conn.enqueue(
-                error_frame("internal_error", "the server could not handle this frame", ref)
+                error_frame(
+                    "unavailable",
+                    "too many frames from this connection are waiting; try again shortly",
+                    _ref_of(raw, max_bytes),
+                )
             )
+    # Frames already read are still handled (a send may be stored, as a
+    # client resending it after reconnecting expects).
+    await inbox.finish()
     await conn.wait_closed()
+
+
+def _ref_of(raw: str | bytes | None, max_bytes: int) -> str | None:
+    try:
+        return parse_client_frame(raw, max_bytes=max_bytes).ref
+    except ProtocolError as exc:
+        return exc.ref
+
+
+async def _handle_frame(
+    services: Services, conn: Connection, raw: str | bytes | None, max_bytes: int
+) -> None:
+    ref: str | None = None
+    try:
+        frame = parse_client_frame(raw, max_bytes=max_bytes)
+        ref = frame.ref
+        await services.frames.handle(conn, frame)
+    except ProtocolError as exc:
+        services.metrics.frames_rejected.labels(exc.code).inc()
+        log.info("frame refused from %s: %s", conn.principal.label, exc.code)
+        conn.enqueue(error_frame(exc.code, exc.detail, exc.ref))
+    except ChatError as exc:
+        services.metrics.frames_rejected.labels(exc.code).inc()
+        log.info("frame refused from %s: %s", conn.principal.label, exc.code)
+        reply = error_frame(exc.code, exc.detail, ref)
+        if isinstance(exc, RateLimited):
+            reply["retry_after"] = round(exc.retry_after, 3)
+        conn.enqueue(reply)
+    except (RedisError, PyMongoError):
+        log.warning("frame from %s failed: a store is unavailable", conn.principal.label)
+        services.metrics.frames_rejected.labels("unavailable").inc()
+        conn.enqueue(error_frame("unavailable", "try again shortly", ref))
+    except Exception:
+        log.exception("frame from %s failed", conn.principal.label)
+        conn.enqueue(error_frame("internal_error", "the server could not handle this frame", ref))
