@@ -129,6 +129,9 @@ def drive(
                 typing=args.typing,
                 reads=args.reads,
                 group_reads=args.group_reads,
+                stalled=sum(
+                    1 for g in range(index, len(seeded.group_ids), workers) if g < args.stalled
+                ),
             )
             parent_end, child_end = context.Pipe()
             proc = context.Process(target=worker_main, args=(child_end, plan), daemon=True)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import socket
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -64,10 +65,11 @@ class WorkerPlan:
     reads: float = 0.0
     group_reads: float = 0.0
     read_gap_s: float = 1.0
+    stalled: int = 0  # the last member of each of the first N groups stops reading at load
 
 
 class Client:
-    __slots__ = ("acks", "conv_id", "next_read", "reader", "user_id", "ws")
+    __slots__ = ("acks", "conv_id", "next_read", "reader", "stalled", "user_id", "ws")
 
     def __init__(self, ws: ClientConnection, user_id: str, conv_id: str, acks: list[int]) -> None:
         self.ws = ws
@@ -76,6 +78,7 @@ class Client:
         self.acks = acks  # Socket.IO: the last ack id used on this socket
         self.next_read = 0
         self.reader: asyncio.Task[None] | None = None
+        self.stalled = False
 
 
 class Worker:
@@ -104,10 +107,13 @@ class Worker:
         for pair, conv_id in plan.pairs:
             jobs.append(self._open(plan.buyer_url, buyer_id(pair), "buyer", conv_id, gate))
             jobs.append(self._open(plan.seller_url, seller_id(pair), "seller", conv_id, gate))
-        for conv_id, members in plan.groups:
+        for g, (conv_id, members) in enumerate(plan.groups):
             for m, user in enumerate(members):
                 url = plan.buyer_url if m % 2 == 0 else plan.seller_url
-                jobs.append(self._open(url, user, "buyer" if m == 0 else "seller", conv_id, gate))
+                role = "buyer" if m == 0 else "seller"
+                # The one that will stall gets a phone-sized receive buffer from the start.
+                small = g < plan.stalled and m == len(members) - 1
+                jobs.append(self._open(url, user, role, conv_id, gate, small_buffer=small))
         results = await asyncio.gather(*jobs, return_exceptions=True)
         failures: Counter[str] = Counter()
         for side in results:
@@ -140,7 +146,14 @@ class Worker:
         return sum(1 for c in self.clients if c.reader is not None and not c.reader.done())
 
     async def _open(
-        self, url: str, user_id: str, role: str, conv_id: str, gate: asyncio.Semaphore
+        self,
+        url: str,
+        user_id: str,
+        role: str,
+        conv_id: str,
+        gate: asyncio.Semaphore,
+        *,
+        small_buffer: bool = False,
     ) -> Client:
         plan, wire = self.plan, self.wire
         token = mint_user_token(
@@ -154,8 +167,16 @@ class Worker:
         )
         acks = [0]
         async with gate, asyncio.timeout(plan.step_timeout):
+            sock = None
+            if small_buffer:
+                host, port = url.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)
+                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                sock.setblocking(False)
+                await asyncio.get_running_loop().sock_connect(sock, (host, int(port)))
             ws = await connect(
                 wire.url(url, plan.tenant_id),
+                sock=sock,
                 origin=plan.origin,  # type: ignore[arg-type]
                 compression=None,
                 proxy=None,
@@ -197,6 +218,8 @@ class Worker:
     async def _read(self, client: Client) -> None:
         try:
             async for raw in client.ws:
+                if client.stalled:
+                    continue  # what it buffered before stalling: not counted
                 frame, answer = self.wire.decode(raw)
                 if frame is not None:
                     reply = self._on_frame(client, frame)
@@ -205,12 +228,15 @@ class Worker:
                 if answer is not None:
                     await client.ws.send(answer)
         except ConnectionClosed as exc:
-            if not self.closing:
-                self.errors[f"closed by server: {exc.rcvd.code if exc.rcvd else 'no frame'}"] += 1
+            code = exc.rcvd.code if exc.rcvd else "no frame"
+            if client.stalled:
+                self.errors[f"stalled reader closed by server: {code}"] += 1
+            elif not self.closing:
+                self.errors[f"closed by server: {code}"] += 1
         except Exception as exc:  # a bug in the counting: count it, do not hide it
             self.errors[f"reader {_describe(exc)}"] += 1
         finally:
-            self.dropped += not self.closing
+            self.dropped += not (self.closing or client.stalled)
 
     def _on_frame(self, client: Client, frame: dict[str, Any]) -> dict[str, Any] | None:
         """Count one incoming frame; returns a frame to send back (a read mark) or None."""
@@ -271,6 +297,8 @@ class Worker:
         whether or not earlier ones were answered): 1:1 ones round-robin over ``senders``
         pair sockets, a share ``group_share`` round-robin over the groups and their
         members; then wait at most ``settle`` seconds for the last acks and deliveries."""
+        if name == "m":
+            self._stall_readers()
         phase = self.phases[name] = self.current = Phase(self.expected_for, self.group_convs)
         active = self.senders[: max(1, senders)]
         groups = self.group_members
@@ -305,7 +333,23 @@ class Worker:
             if phase.done():
                 break
             await asyncio.sleep(0.05)
+        if name == "m":
+            await self._release_stalled()
         return phase.summary(finished=phase.done())
+
+    def _stall_readers(self) -> None:
+        """The last member of each of the first ``stalled`` groups stops reading
+        (a frozen browser tab): the socket stays open, unread frames fill the
+        kernel's buffers, then the server's send queue. It no longer sends and
+        nothing is expected at it; the reader resumes at close to see how the
+        server ended it."""
+        for members in self.group_members[: self.plan.stalled]:
+            if len(members) < 2:
+                continue
+            client = members.pop()
+            client.stalled = True
+            self.expected_for[client.conv_id] -= 1
+            client.ws.transport.pause_reading()
 
     async def _send(self, client: Client, phase: Phase, cmid: str, filler: str) -> None:
         frames = []
@@ -335,6 +379,18 @@ class Worker:
         except (TimeoutError, ConnectionClosed):
             phase.pending.pop(cmid, None)
             phase.send_errors += 1
+
+    async def _release_stalled(self) -> None:
+        """Let the stalled readers read again and see how the server ended them."""
+        stalled = [c.reader for c in self.clients if c.stalled and c.reader is not None]
+        for client in self.clients:
+            if client.stalled:
+                client.ws.transport.resume_reading()
+        if stalled:  # bounded; one the server did not close yet is counted as such
+            await asyncio.wait(stalled, timeout=10)
+            still_open = sum(1 for reader in stalled if not reader.done())
+            if still_open:
+                self.errors["stalled reader never disconnected by the server"] += still_open
 
     async def close_all(self) -> None:
         self.closing = True

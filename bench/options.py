@@ -56,6 +56,14 @@ def parser(description: str | None) -> argparse.ArgumentParser:
         help="the same in group conversations (few of 50 members have the group open)",
     )
     p.add_argument(
+        "--stalled-readers",
+        dest="stalled",
+        type=int,
+        default=0,
+        help="group members (the last of the first N groups) that stop reading when the "
+        "load starts: their unread frames pile up until the server disconnects them",
+    )
+    p.add_argument(
         "--peer",
         choices=["socketio"],
         default=None,

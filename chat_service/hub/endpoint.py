@@ -15,6 +15,7 @@ import asyncio
 import logging
 import re
 import secrets
+from functools import partial
 
 from pymongo.errors import PyMongoError
 from redis.exceptions import RedisError
@@ -136,11 +137,10 @@ async def _refuse(websocket: WebSocket, services: Services, code: str, detail: s
 async def _serve(websocket: WebSocket, services: Services, conn: Connection) -> None:
     """Read frames as they come; the inbox handles them in order meanwhile."""
     max_bytes = services.settings.ws_max_frame_bytes
-
-    async def handle(raw: str | bytes | None) -> None:
-        await _handle_frame(services, conn, raw, max_bytes)
-
-    inbox = FrameInbox(handle, limit=services.settings.ws_max_waiting_frames)
+    # A partial, not a closure: it is kept for the socket's whole life.
+    inbox = FrameInbox(
+        partial(_handle_frame, services, conn), limit=services.settings.ws_max_waiting_frames
+    )
     while not conn.closed:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
@@ -172,12 +172,10 @@ def _ref_of(raw: str | bytes | None, max_bytes: int) -> str | None:
         return exc.ref
 
 
-async def _handle_frame(
-    services: Services, conn: Connection, raw: str | bytes | None, max_bytes: int
-) -> None:
+async def _handle_frame(services: Services, conn: Connection, raw: str | bytes | None) -> None:
     ref: str | None = None
     try:
-        frame = parse_client_frame(raw, max_bytes=max_bytes)
+        frame = parse_client_frame(raw, max_bytes=services.settings.ws_max_frame_bytes)
         ref = frame.ref
         await services.frames.handle(conn, frame)
     except ProtocolError as exc:
