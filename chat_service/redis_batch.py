@@ -11,10 +11,11 @@ queued, so two events published on one channel keep their order.
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from typing import Any
 
 import redis.asyncio as aioredis
+
+from chat_service.group_commit import GroupCommit
 
 __all__ = ["RedisBatch"]
 
@@ -22,12 +23,11 @@ Command = tuple[Any, ...]
 _Queued = tuple[tuple[Command, ...], asyncio.Future[list[Any]]]
 
 
-class RedisBatch:
+class RedisBatch(GroupCommit[_Queued]):
     def __init__(self, redis: aioredis.Redis, *, max_commands: int = 512) -> None:
+        super().__init__("redis-batch")
         self._redis = redis
         self._max_commands = max_commands
-        self._queue: deque[_Queued] = deque()
-        self._writer: asyncio.Task[None] | None = None
 
     async def execute(self, *commands: Command) -> list[Any]:
         """Run ``commands`` (each ``("NAME", arg, ...)``) in order; their replies.
@@ -35,25 +35,16 @@ class RedisBatch:
         A command Redis refused has its error in the list; a lost connection
         raises for every caller in the batch (``RedisError`` or ``OSError``)."""
         future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
-        self._queue.append((commands, future))
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._drain(), name="redis-batch")
+        self._submit((commands, future))
         return await future
 
-    async def _drain(self) -> None:
-        try:
-            while self._queue:
-                batch: list[_Queued] = []
-                count = 0
-                while self._queue and (not batch or count < self._max_commands):
-                    item = self._queue.popleft()
-                    batch.append(item)
-                    count += len(item[0])
-                await self._send(batch)
-        finally:
-            self._writer = None
-
-    async def _send(self, batch: list[_Queued]) -> None:
+    async def _flush(self) -> None:
+        batch: list[_Queued] = []
+        count = 0
+        while self._queue and (not batch or count < self._max_commands):
+            item = self._queue.popleft()
+            batch.append(item)
+            count += len(item[0])
         pipe = self._redis.pipeline(transaction=False)
         for commands, _ in batch:
             for command in commands:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +25,7 @@ from pymongo.errors import BulkWriteError, PyMongoError
 
 from chat_service.conversations.seqs import SeqCache
 from chat_service.errors import Unavailable
+from chat_service.group_commit import GroupCommit
 
 __all__ = ["MessageBatcher"]
 
@@ -41,7 +41,7 @@ class _Pending:
     attempts: int = field(default=0)
 
 
-class MessageBatcher:
+class MessageBatcher(GroupCommit[_Pending]):
     def __init__(
         self,
         messages: AsyncCollection[Doc],
@@ -52,36 +52,27 @@ class MessageBatcher:
         self._messages = messages
         self._seqs = seqs
         self._max_batch = max_batch
-        self._queue: deque[_Pending] = deque()
-        self._writer: asyncio.Task[None] | None = None
+        super().__init__("message-batcher")
 
     async def append(self, doc: Doc) -> tuple[Doc, bool]:
         """Store ``doc`` with the next free ``seq``; (stored doc, created)."""
         future: asyncio.Future[tuple[Doc, bool]] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(doc, future))
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._drain(), name="message-batcher")
+        self._submit(_Pending(doc, future))
         return await future
 
-    async def _drain(self) -> None:
+    async def _flush(self) -> None:
+        batch = [self._queue.popleft() for _ in range(min(self._max_batch, len(self._queue)))]
         try:
-            while self._queue:
-                batch = [
-                    self._queue.popleft() for _ in range(min(self._max_batch, len(self._queue)))
-                ]
-                try:
-                    await self._write(batch)
-                except Exception as exc:
-                    log.exception("message batch failed")
-                    for item in batch:
-                        if not item.future.done():
-                            item.future.set_exception(
-                                Unavailable("the store did not accept the message")
-                                if not isinstance(exc, Unavailable)
-                                else exc
-                            )
-        finally:
-            self._writer = None
+            await self._write(batch)
+        except Exception as exc:
+            log.exception("message batch failed")
+            for item in batch:
+                if not item.future.done():
+                    item.future.set_exception(
+                        Unavailable("the store did not accept the message")
+                        if not isinstance(exc, Unavailable)
+                        else exc
+                    )
 
     async def _write(self, batch: list[_Pending]) -> None:
         next_seq: dict[str, int] = {}
