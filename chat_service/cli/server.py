@@ -8,6 +8,7 @@ import uvicorn
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from chat_service.api.app import create_app
+from chat_service.cli.lean_primitives import LeanEvent, LeanQueue
 from chat_service.config import Settings
 from chat_service.widget.demo import DemoConfig
 
@@ -20,8 +21,17 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
     uvicorn holds the parsed upgrade request and the 101 response (with their
     header objects, ~3.7 KiB) for the whole life of the socket although it
     never reads them again once the response is sent. At thousands of idle
-    sockets per process that is over a tenth of their memory.
+    sockets per process that is over a tenth of their memory. Its inbound
+    ``asyncio.Queue`` and its ``writable`` ``asyncio.Event`` are swapped for
+    lean equivalents (see :mod:`chat_service.cli.lean_primitives`).
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.queue = LeanQueue()  # type: ignore[assignment]
+        writable = LeanEvent()
+        writable.set()
+        self.writable = writable  # type: ignore[assignment]
 
     async def send(self, message: Any) -> None:
         await super().send(message)
