@@ -6,7 +6,7 @@ Created in the app's lifespan or a command's ``main``, closed on the way out.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -14,6 +14,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from chat_service.config import Settings
+from chat_service.redis_batch import RedisBatch
 
 __all__ = ["Document", "Stores", "open_stores"]
 
@@ -26,6 +27,11 @@ class Stores:
     db: AsyncDatabase[Document]
     redis: aioredis.Redis
     redis_prefix: str
+    # One per process: every caller's commands share its pipelines.
+    redis_batch: RedisBatch = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.redis_batch = RedisBatch(self.redis)
 
     def key(self, *parts: str) -> str:
         """A namespaced Redis key, e.g. ``chat:{tenant}:conv:{id}``."""

@@ -20,29 +20,44 @@ __all__ = ["LeanEvent", "LeanQueue"]
 T = TypeVar("T")
 
 
-class LeanQueue(Generic[T]):
-    """An unbounded FIFO; its deque exists only while items wait."""
+class _Sleepers:
+    """A wake-up shared by every task waiting; the future exists only while one waits."""
 
-    __slots__ = ("_items", "_wakeup")
+    __slots__ = ("_wakeup",)
 
     def __init__(self) -> None:
-        self._items: deque[T] | None = None
         self._wakeup: asyncio.Future[None] | None = None
+
+    def _wake(self) -> None:
+        wakeup, self._wakeup = self._wakeup, None
+        if wakeup is not None and not wakeup.done():
+            wakeup.set_result(None)
+
+    async def _sleep(self) -> None:
+        if self._wakeup is None:
+            self._wakeup = asyncio.get_running_loop().create_future()
+        # Shielded: a waiter that is cancelled leaves the wake-up to the others.
+        await asyncio.shield(self._wakeup)
+
+
+class LeanQueue(_Sleepers, Generic[T]):
+    """An unbounded FIFO; its deque exists only while items wait."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._items: deque[T] | None = None
 
     def put_nowait(self, item: T) -> None:
         if self._items is None:
             self._items = deque()
         self._items.append(item)
-        wakeup, self._wakeup = self._wakeup, None
-        if wakeup is not None and not wakeup.done():
-            wakeup.set_result(None)
+        self._wake()
 
     async def get(self) -> T:
         while not self._items:
-            if self._wakeup is None:
-                self._wakeup = asyncio.get_running_loop().create_future()
-            # Shielded: a getter that is cancelled leaves the wake-up to the others.
-            await asyncio.shield(self._wakeup)
+            await self._sleep()
         item = self._items.popleft()
         if not self._items:
             self._items = None
@@ -55,30 +70,26 @@ class LeanQueue(Generic[T]):
         return len(self._items) if self._items else 0
 
 
-class LeanEvent:
-    """A flag tasks can wait for; a future exists only while one waits."""
+class LeanEvent(_Sleepers):
+    """A flag tasks can wait for."""
 
-    __slots__ = ("_flag", "_wakeup")
+    __slots__ = ("_flag",)
 
     def __init__(self) -> None:
+        super().__init__()
         self._flag = False
-        self._wakeup: asyncio.Future[None] | None = None
 
     def is_set(self) -> bool:
         return self._flag
 
     def set(self) -> None:
         self._flag = True
-        wakeup, self._wakeup = self._wakeup, None
-        if wakeup is not None and not wakeup.done():
-            wakeup.set_result(None)
+        self._wake()
 
     def clear(self) -> None:
         self._flag = False
 
     async def wait(self) -> bool:
         while not self._flag:
-            if self._wakeup is None:
-                self._wakeup = asyncio.get_running_loop().create_future()
-            await asyncio.shield(self._wakeup)
+            await self._sleep()
         return True

@@ -19,7 +19,6 @@ import orjson
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
-from chat_service.redis_batch import RedisBatch
 from chat_service.stores import Stores
 
 __all__ = ["RedisFanout"]
@@ -33,7 +32,6 @@ class RedisFanout:
 
     def __init__(self, stores: Stores, *, control_channel: str) -> None:
         self._stores = stores
-        self._batch = RedisBatch(stores.redis)
         self._control = control_channel
         self._channels: set[str] = set()
         self._pubsub: PubSub | None = None
@@ -48,7 +46,9 @@ class RedisFanout:
     async def publish(self, tenant: str, conversation_id: str, event: dict[str, Any]) -> None:
         payload = orjson.dumps(event)
         try:
-            await self._batch.execute(("PUBLISH", self.channel(tenant, conversation_id), payload))
+            await self._stores.redis_batch.execute(
+                ("PUBLISH", self.channel(tenant, conversation_id), payload)
+            )
         except (RedisError, OSError):
             # Stored already; subscribers catch up from the store.
             log.warning("publish failed for conversation %s", conversation_id)

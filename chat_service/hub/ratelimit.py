@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from chat_service.clock import Clock
 from chat_service.errors import RateLimited
-from chat_service.redis_batch import RedisBatch
 from chat_service.stores import Stores
 
 __all__ = ["RateLimiter", "retry_after", "window_of"]
@@ -26,7 +25,6 @@ class RateLimiter:
     def __init__(self, stores: Stores, clock: Clock) -> None:
         self._stores = stores
         self._clock = clock
-        self._batch = RedisBatch(stores.redis)
 
     async def hit(
         self, tenant: str, user_id: str, action: str, *, limit: int, window_seconds: int = 60
@@ -34,7 +32,7 @@ class RateLimiter:
         """Count one ``action``; raise :class:`RateLimited` past ``limit`` per window."""
         now = self._clock.now().timestamp()
         key = self._stores.key(tenant, "rl", action, user_id, str(window_of(now, window_seconds)))
-        count, _ = await self._batch.execute(
+        count, _ = await self._stores.redis_batch.execute(
             ("INCRBY", key, 1), ("EXPIRE", key, window_seconds * 2)
         )
         if isinstance(count, Exception):
