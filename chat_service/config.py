@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     # Few connections serve better than many: the store slows down with idle ones
     # (bench/README.md), and the message batcher needs only one at a time.
     mongo_max_pool_size: int = Field(default=16, ge=1, le=1000)
+    # How long a store call waits for a reachable store before it fails; a send
+    # then gets the retryable `unavailable` (bench/README.md, store-restart drill).
+    store_wait_seconds: float = Field(default=5.0, ge=0.2, le=60)
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_max_connections: int = Field(default=64, ge=4, le=10_000)
     redis_prefix: str = Field(default="chat", pattern=r"^[A-Za-z0-9_.-]{1,64}$")

@@ -56,7 +56,7 @@ async def open_stores(settings: Settings) -> Stores:
     mongo: AsyncMongoClient[Document] = AsyncMongoClient(
         settings.mongo_url,
         tz_aware=True,
-        serverSelectionTimeoutMS=5000,
+        serverSelectionTimeoutMS=round(settings.store_wait_seconds * 1000),
         connect=False,
         maxPoolSize=settings.mongo_max_pool_size,
     )

@@ -33,6 +33,11 @@ def main(argv: list[str] | None = None) -> int:
         help="start the store without --sync-on-commit (shows what a crash loses)",
     )
     parser.add_argument(
+        "--store-wait",
+        type=float,
+        help="the hubs' CHAT_STORE_WAIT_SECONDS: how long a send waits for a store that is down",
+    )
+    parser.add_argument(
         "--at",
         choices=KILL_POINTS,
         action="append",

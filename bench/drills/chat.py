@@ -35,6 +35,7 @@ class ChatDrill:
     open_timeout: float = 300.0
     reconnect_timeout: float = 180.0
     store_sync: bool = True  # start the store with --sync-on-commit
+    store_wait: float | None = None  # the hubs' CHAT_STORE_WAIT_SECONDS (product default: 5)
 
 
 T = TypeVar("T")
@@ -172,7 +173,8 @@ def chat_drill(
     """Run one chat drill end to end: (exit code, printed figures)."""
     fault, default = CHAT_DRILLS[name]
     drill = drill or default
-    env = DrillEnv(name, pairs=drill.pairs, store_sync=drill.store_sync)
+    hub_env = {} if drill.store_wait is None else {"CHAT_STORE_WAIT_SECONDS": str(drill.store_wait)}
+    env = DrillEnv(name, pairs=drill.pairs, store_sync=drill.store_sync, hub_env=hub_env)
     env.keep_logs = keep_logs
     try:
         env.start()

@@ -33,7 +33,8 @@ def test_a_redis_restart_mid_traffic_loses_nothing_acknowledged() -> None:
 
 
 def test_a_store_restart_gives_retryable_errors_and_recovers_without_a_hub_restart() -> None:
-    drill = ChatDrill(pairs=10, rate=5, seconds=14, fault_at=2, down=6, settle=30)
+    # The hubs wait 1 s for a store that is gone (CHAT_STORE_WAIT_SECONDS) instead of 5.
+    drill = ChatDrill(pairs=10, rate=5, seconds=14, fault_at=2, down=6, settle=30, store_wait=1.0)
     code, figures = chat_drill("store-restart", drill)
     assert code == 0, figures
     assert figures["errors"].get("unavailable", 0) > 0
