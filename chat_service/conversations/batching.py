@@ -25,7 +25,7 @@ from pymongo.errors import BulkWriteError, PyMongoError
 
 from chat_service.conversations.seqs import SeqCache
 from chat_service.errors import Unavailable
-from chat_service.group_commit import GroupCommit
+from chat_service.group_commit import LotWriter
 
 __all__ = ["MessageBatcher"]
 
@@ -41,7 +41,7 @@ class _Pending:
     attempts: int = field(default=0)
 
 
-class MessageBatcher(GroupCommit[_Pending]):
+class MessageBatcher(LotWriter[_Pending]):
     def __init__(
         self,
         messages: AsyncCollection[Doc],
@@ -51,8 +51,7 @@ class MessageBatcher(GroupCommit[_Pending]):
     ) -> None:
         self._messages = messages
         self._seqs = seqs
-        self._max_batch = max_batch
-        super().__init__("message-batcher")
+        super().__init__("message-batcher", max_batch=max_batch)
 
     async def append(self, doc: Doc) -> tuple[Doc, bool]:
         """Store ``doc`` with the next free ``seq``; (stored doc, created)."""
@@ -60,19 +59,13 @@ class MessageBatcher(GroupCommit[_Pending]):
         self._submit(_Pending(doc, future))
         return await future
 
-    async def _flush(self) -> None:
-        batch = [self._queue.popleft() for _ in range(min(self._max_batch, len(self._queue)))]
-        try:
-            await self._write(batch)
-        except Exception as exc:
-            log.exception("message batch failed")
-            for item in batch:
-                if not item.future.done():
-                    item.future.set_exception(
-                        Unavailable("the store did not accept the message")
-                        if not isinstance(exc, Unavailable)
-                        else exc
-                    )
+    def _failure(self, exc: Exception) -> BaseException:
+        log.error("message batch failed", exc_info=exc)
+        return (
+            exc
+            if isinstance(exc, Unavailable)
+            else Unavailable("the store did not accept the message")
+        )
 
     async def _write(self, batch: list[_Pending]) -> None:
         next_seq: dict[str, int] = {}

@@ -22,7 +22,7 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
-from chat_service.group_commit import GroupCommit
+from chat_service.group_commit import LotWriter
 
 __all__ = ["ReadMarkBatcher"]
 
@@ -46,11 +46,10 @@ class _Mark:
         }
 
 
-class ReadMarkBatcher(GroupCommit[_Mark]):
+class ReadMarkBatcher(LotWriter[_Mark]):
     def __init__(self, reads: AsyncCollection[Doc], *, max_batch: int = 256) -> None:
         self._reads = reads
-        self._max_batch = max_batch
-        super().__init__("read-mark-batcher")
+        super().__init__("read-mark-batcher", max_batch=max_batch)
 
     async def mark(self, tenant: str, conv_id: str, user_id: str, seq: int) -> int:
         """Raise the mark to ``seq``; returns the mark now stored (higher when it
@@ -58,15 +57,6 @@ class ReadMarkBatcher(GroupCommit[_Mark]):
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._submit(_Mark(f"{conv_id}|{user_id}", tenant, conv_id, user_id, seq, future))
         return await future
-
-    async def _flush(self) -> None:
-        batch = [self._queue.popleft() for _ in range(min(self._max_batch, len(self._queue)))]
-        try:
-            await self._write(batch)
-        except Exception as exc:
-            for item in batch:
-                if not item.future.done():
-                    item.future.set_exception(exc)
 
     async def _write(self, batch: list[_Mark]) -> None:
         changed = 0
