@@ -32,12 +32,15 @@ _DUPLICATE_KEY = 11000
 
 @dataclass
 class _Mark:
-    key: str
     tenant: str
     conv: str
     user: str
     seq: int
     future: asyncio.Future[int]
+
+    @property
+    def key(self) -> str:
+        return f"{self.conv}|{self.user}"
 
     def change(self) -> Doc:
         return {
@@ -55,7 +58,7 @@ class ReadMarkBatcher(LotWriter[_Mark]):
         """Raise the mark to ``seq``; returns the mark now stored (higher when it
         already was). Store errors reach the caller as they are."""
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._submit(_Mark(f"{conv_id}|{user_id}", tenant, conv_id, user_id, seq, future))
+        self._submit(_Mark(tenant, conv_id, user_id, seq, future))
         return await future
 
     async def _write(self, batch: list[_Mark]) -> None:
